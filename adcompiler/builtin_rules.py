@@ -1,0 +1,383 @@
+"""The built-in rule table: Python operators, NumPy and math functions.
+
+Each template reads as the math of its adjoint; the first parameter is the result. Helpers such
+as ``unbroadcast`` or ``sum_adjoint`` come from ``adcompiler.support``. Conventions at kinks follow
+TensorFlow: ``|x|'(0) = 0``, ``maximum`` gives ties to its first operand, ``max`` shares ties equally.
+"""
+import ast
+import math
+import operator
+
+import numpy as np
+
+from .rules import adjoint, lookup, nondifferentiable, register
+from . import rules
+
+
+def _alias(obj, of, name=None):
+    """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code."""
+    rule = lookup(of)
+    register([obj], rules.Rule(**{**rule.__dict__, "name": name or rules.canonical_name(obj),
+                                  "operator": None}))
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+@adjoint(operator.add, name="+", operator=ast.Add, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar
+    b_bar += y_bar
+
+
+@adjoint(operator.sub, name="-", operator=ast.Sub, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar
+    b_bar += -y_bar
+
+
+@adjoint(operator.mul, name="*", operator=ast.Mult, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar * b
+    b_bar += y_bar * a
+
+
+@adjoint(operator.truediv, name="/", operator=ast.Div, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar / b
+    b_bar += -y_bar * y / b
+
+
+@adjoint(operator.mod, name="%", operator=ast.Mod, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar
+    b_bar += -y_bar * np.floor(a / b)
+
+
+def _const_value(node):
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) \
+        and not isinstance(node.value, bool) else None
+
+
+def _pow_shares(inst):
+    """a ** b, with a constant exponent folded: x ** 2 gives ``x_bar = y_bar * 2 * x``."""
+    a, b, y_bar, y = inst.args["a"], inst.args["b"], inst.result_bar(), inst.target
+    c = _const_value(b)
+    if c is None:
+        da = f"{y_bar.id} * {ast.unparse(b)} * {ast.unparse(a)} ** ({ast.unparse(b)} - 1)"
+    elif c == 1:
+        da = y_bar.id
+    elif c == 2:
+        da = f"{y_bar.id} * 2 * {ast.unparse(a)}"
+    else:
+        da = f"{y_bar.id} * {c!r} * {ast.unparse(a)} ** {c - 1!r}"
+    shares = [(a, ast.parse(da, mode="eval").body)]
+    if isinstance(b, ast.Name):
+        db = f"{y_bar.id} * {y.id} * log_or_zero({ast.unparse(a)})"
+        shares.append((b, ast.parse(db, mode="eval").body))
+    return [], shares
+
+
+@adjoint(operator.pow, name="**", operator=ast.Pow, broadcast=True, builder=_pow_shares)
+def _(y, a, b):
+    pass
+
+
+@adjoint(operator.neg, name="-", operator=ast.USub, elementwise=True)
+def _(y, x):
+    x_bar += -y_bar
+
+
+@adjoint(operator.matmul, name="@", operator=ast.MatMult)
+def _(y, a, b):
+    a_bar += matmul_adjoint_a(y_bar, a, b)
+    b_bar += matmul_adjoint_b(y_bar, a, b)
+
+
+for _obj, _of in [(np.add, operator.add), (np.subtract, operator.sub),
+                  (np.multiply, operator.mul), (np.divide, operator.truediv),
+                  (np.power, operator.pow), (np.negative, operator.neg),
+                  (np.matmul, operator.matmul), (np.dot, operator.matmul)]:
+    _alias(_obj, _of)
+_alias(math.pow, operator.pow)
+_alias(pow, operator.pow, name="pow")
+
+
+@adjoint(float, name="float", elementwise=True)
+def _(y, x):
+    x_bar += y_bar
+
+
+# --------------------------------------------------------------------------- element-wise
+
+@adjoint(np.exp, math.exp, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * y
+
+
+@adjoint(np.log, math.log, elementwise=True)
+def _(y, x):
+    x_bar += y_bar / x
+
+
+@adjoint(np.log1p, math.log1p, elementwise=True)
+def _(y, x):
+    x_bar += y_bar / (1 + x)
+
+
+@adjoint(np.expm1, math.expm1, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * (y + 1)
+
+
+@adjoint(np.sqrt, math.sqrt, elementwise=True)
+def _(y, x):
+    x_bar += y_bar / (2 * y)
+
+
+@adjoint(np.square, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * 2 * x
+
+
+@adjoint(np.sin, math.sin, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * np.cos(x)
+
+
+@adjoint(np.cos, math.cos, elementwise=True)
+def _(y, x):
+    x_bar += -y_bar * np.sin(x)
+
+
+@adjoint(np.tan, math.tan, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * (1 + y * y)
+
+
+@adjoint(np.tanh, math.tanh, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * (1 - y * y)
+
+
+@adjoint(np.sinh, math.sinh, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * np.cosh(x)
+
+
+@adjoint(np.cosh, math.cosh, elementwise=True)
+def _(y, x):
+    x_bar += y_bar * np.sinh(x)
+
+
+@adjoint(np.arcsin, math.asin, elementwise=True)
+def _(y, x):
+    x_bar += y_bar / np.sqrt(1 - x * x)
+
+
+@adjoint(np.arccos, math.acos, elementwise=True)
+def _(y, x):
+    x_bar += -y_bar / np.sqrt(1 - x * x)
+
+
+@adjoint(np.arctan, math.atan, elementwise=True)
+def _(y, x):
+    x_bar += y_bar / (1 + x * x)
+
+
+@adjoint(np.abs, abs, math.fabs, name="np.abs", elementwise=True)
+def _(y, x):
+    x_bar += y_bar * np.sign(x)
+
+
+_alias(math.fabs, np.abs, name="math.fabs")
+
+
+@adjoint(np.maximum, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar * (a >= b)
+    b_bar += y_bar * (a < b)
+
+
+@adjoint(np.minimum, broadcast=True)
+def _(y, a, b):
+    a_bar += y_bar * (a <= b)
+    b_bar += y_bar * (a > b)
+
+
+@adjoint(np.where, broadcast=True)
+def _(y, condition, a, b):
+    a_bar += y_bar * condition
+    b_bar += y_bar * np.logical_not(condition)
+
+
+@adjoint(np.clip, name="np.clip", primal="clip", broadcast=True)
+def _(y, x, lo, hi):
+    x_bar += y_bar * ((x >= lo) & (x <= hi))
+    lo_bar += y_bar * (x < lo)
+    hi_bar += y_bar * (x > hi)
+
+
+# --------------------------------------------------------------------------- reductions
+
+@adjoint(np.sum, primal="reduce_sum", reduces=True)
+def _(y, x, axis=None, keepdims=False):
+    x_bar += sum_adjoint(y_bar, x, axis, keepdims)
+
+
+@adjoint(np.mean, primal="reduce_mean", reduces=True)
+def _(y, x, axis=None, keepdims=False):
+    x_bar += mean_adjoint(y_bar, x, axis, keepdims)
+
+
+@adjoint(np.max, np.amax, primal="reduce_max", reduces=True)
+def _(y, x, axis=None, keepdims=False):
+    x_bar += extremum_adjoint(y_bar, x, y, axis, keepdims)
+
+
+@adjoint(np.min, np.amin, primal="reduce_min", reduces=True)
+def _(y, x, axis=None, keepdims=False):
+    x_bar += extremum_adjoint(y_bar, x, y, axis, keepdims)
+
+
+@adjoint(np.prod, primal="reduce_prod", reduces=True)
+def _(y, x, axis=None, keepdims=False):
+    x_bar += prod_adjoint(y_bar, x, y, axis, keepdims)
+
+
+# --------------------------------------------------------------------------- products
+
+@adjoint(np.tensordot, primal="tensordot")
+def _(y, a, b, axes=2):
+    a_bar += tensordot_adjoint_a(y_bar, a, b, axes)
+    b_bar += tensordot_adjoint_b(y_bar, a, b, axes)
+
+
+@adjoint(np.outer)
+def _(y, a, b):
+    a_bar += outer_adjoint_a(y_bar, a, b)
+    b_bar += outer_adjoint_b(y_bar, a, b)
+
+
+# --------------------------------------------------------------------------- shapes
+
+@adjoint(np.reshape, primal="reshape")
+def _(y, x, shape):
+    x_bar += reshape_like(y_bar, x)
+
+
+@adjoint(np.ravel)
+def _(y, x):
+    x_bar += reshape_like(y_bar, x)
+
+
+@adjoint(np.expand_dims)
+def _(y, x, axis):
+    x_bar += reshape_like(y_bar, x)
+
+
+@adjoint(np.squeeze, primal="squeeze")
+def _(y, x, axis=None):
+    x_bar += reshape_like(y_bar, x)
+
+
+def _constant_ints(node, what):
+    """The ints of a constant int or tuple of ints, or raise ValueError naming ``what``."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int):
+        return node.value
+    if isinstance(node, (ast.Tuple, ast.List)) and all(
+            isinstance(e, ast.Constant) and isinstance(e.value, int) for e in node.elts):
+        return tuple(e.value for e in node.elts)
+    raise ValueError(f"{what} must be a constant")
+
+
+def _transpose_shares(inst):
+    axes = inst.args.get("axes")
+    y_bar = inst.result_bar().id
+    if axes is None or (isinstance(axes, ast.Constant) and axes.value is None):
+        share = f"np.transpose({y_bar})"
+    else:
+        perm = _constant_ints(axes, "transpose's axes")
+        inverse = tuple(sorted(range(len(perm)), key=lambda k: perm[k] % len(perm)))
+        share = f"np.transpose({y_bar}, {inverse!r})"
+    return [], [(inst.args["x"], ast.parse(share, mode="eval").body)]
+
+
+@adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",))
+def _(y, x, axes=None):
+    pass
+
+
+def _index_along(axis, key):
+    """Source of an index that selects ``key`` along ``axis`` (negative axes count from the end)."""
+    if axis >= 0:
+        return ", ".join([":"] * axis + [key])
+    return ", ".join(["..."] + [key] + [":"] * (-axis - 1))
+
+
+def _stack_shares(inst):
+    axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "stack's axis")
+    y_bar = inst.result_bar().id
+    shares = []
+    for k, elt in enumerate(inst.args["arrays"].elts):
+        shares.append((elt, ast.parse(f"{y_bar}[{_index_along(axis, str(k))}]",
+                                      mode="eval").body))
+    return [], shares
+
+
+@adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",))
+def _(y, arrays, axis=0):
+    pass
+
+
+def _concatenate_shares(inst):
+    axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "concatenate's axis")
+    y_bar = inst.result_bar().id
+    prelude, shares, start = [], [], "0"
+    for elt in inst.args["arrays"].elts:
+        end = inst.fresh(f"{inst.target.id}_end")
+        size = f"{ast.unparse(elt)}.shape[{axis}]"
+        prelude.append(ast.parse(f"{end} = {size}" if start == "0" else f"{end} = {start} + {size}"
+                                 ).body[0])
+        shares.append((elt, ast.parse(f"{y_bar}[{_index_along(axis, f'{start}:{end}')}]",
+                                      mode="eval").body))
+        start = end
+    return prelude, shares
+
+
+@adjoint(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",))
+def _(y, arrays, axis=0):
+    pass
+
+
+def _getitem_shares(inst):
+    """y = x[index]: y_bar is added into x_bar at the same index."""
+    return [], [(inst.args["x"], inst.result_bar(), inst.args["index"])]
+
+
+@adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",))
+def _(y, x, index):
+    pass
+
+
+# --------------------------------------------------------------------------- zero derivative
+
+nondifferentiable(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax,
+                  np.argmin, np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty,
+                  np.zeros_like, np.ones_like, np.empty_like, np.full, np.full_like, np.arange,
+                  np.linspace, np.isnan, np.isfinite, np.isinf, np.logical_and, np.logical_or,
+                  np.logical_not, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+                  np.greater_equal, np.eye, np.argsort, np.sort)
+nondifferentiable(math.floor, math.ceil, math.isnan, math.isfinite, math.isinf, math.trunc)
+for _builtin in (len, int, bool, range, round):
+    nondifferentiable(_builtin, name=_builtin.__name__)
+_alias(max, np.maximum, name="max")
+_alias(min, np.minimum, name="min")
+
+# Array methods and attributes, as the NumPy functions they stand for.
+METHODS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
+           "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
+           "flatten": np.ravel, "dot": np.dot, "squeeze": np.squeeze, "clip": np.clip,
+           "argmax": np.argmax, "argmin": np.argmin}
+VARARG_METHODS = {"reshape": "shape", "transpose": "axes"}   # x.reshape(2, 3) packs a tuple
+ATTRIBUTES = {"T": np.transpose}
+CONSTANT_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}

@@ -1,0 +1,47 @@
+"""Stage 5: generated functions as the text of a Python module.
+
+``ast.unparse`` writes the code (deterministic, standard library); comments, which an AST cannot
+hold, travel as marker statements and are turned into ``# ...`` lines afterwards.
+"""
+import ast
+import re
+
+from . import support
+
+_MARK = "__adc_comment_{}__"
+_MARK_LINE = re.compile(r"^(\s*)__adc_comment_(\d+)__$", re.M)
+
+
+class _Comment(ast.Expr):
+    """A statement that renders as a ``#`` comment line."""
+    _fields = ("value",)
+
+
+def comment(text):
+    return _Comment(ast.Constant(text))
+
+
+def function_source(function):
+    """Source of one FunctionDef, comments included."""
+    texts = []
+
+    class Marks(ast.NodeTransformer):
+        def visit__Comment(self, node):
+            texts.append(node.value.value)
+            return ast.Expr(ast.Name(_MARK.format(len(texts) - 1), ast.Load()))
+
+    tree = Marks().visit(ast.fix_missing_locations(ast.Module([function], [])))
+    code = ast.unparse(tree)
+    return _MARK_LINE.sub(lambda m: f"{m.group(1)}# {texts[int(m.group(2))]}", code)
+
+
+def module_source(functions, header):
+    """A complete module: header docstring, imports of what the code uses, the functions."""
+    bodies = [function_source(f) for f in functions]
+    used = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name)}
+    helpers = sorted(used & set(support.__all__))
+    lines = [f'"""{header}"""', "import math", "", "import numpy as np", ""]
+    if helpers:
+        lines.append("from adcompiler.support import " + ", ".join(helpers))
+    text = "\n".join(lines) + "\n\n\n" + "\n\n\n".join(bodies) + "\n"
+    return text

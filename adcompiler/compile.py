@@ -1,0 +1,82 @@
+"""Stage 6: generated source as an imported module, compiled by numba or run as Python.
+
+Each module is a real file in the cache directory (``ADC_CACHE_DIR``, else the user cache
+directory), named by a hash of its text and of adcompiler's own sources, so a changed function or
+a changed adcompiler never runs stale code and numba's disk cache (``cache=True``) can serve a new
+process. The module is registered in ``sys.modules`` before it executes, as numba's cache needs.
+"""
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import types
+from functools import lru_cache
+from pathlib import Path
+
+_modules = {}
+
+
+def cache_dir():
+    """Where generated modules (and numba's cache of them) live."""
+    explicit = os.environ.get("ADC_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "adcompiler"
+
+
+@lru_cache(maxsize=None)
+def build_hash():
+    """A hash of adcompiler's own sources and numba's version: part of every module's name."""
+    import numba
+    digest = hashlib.sha256(numba.__version__.encode())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def module_path(source, stem):
+    digest = hashlib.sha256((build_hash() + source).encode()).hexdigest()[:16]
+    return cache_dir() / f"{stem}_{digest}.py"
+
+
+def _write_atomically(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(source, stem, jit):
+    """Import ``source`` as a module; with ``jit``, every function in it becomes ``njit``."""
+    path = module_path(source, stem)
+    key = (path, jit)
+    if key in _modules:
+        return _modules[key]
+    if not path.exists() or path.read_text(encoding="utf-8") != source:
+        _write_atomically(path, source)
+    name = path.stem if jit else path.stem + "_py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    if jit:
+        import numba
+        for attr, value in list(vars(module).items()):
+            if isinstance(value, types.FunctionType) and value.__module__ == name:
+                setattr(module, attr, numba.njit(cache=True)(value))
+    _modules[key] = module
+    return module

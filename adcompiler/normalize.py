@@ -1,0 +1,546 @@
+"""Stage 2: a parsed function as a list of three-address operations.
+
+Every call or operator result gets its own name (``t1``, ``t2``, ...); augmented assignment is
+desugared; tuple unpacking is explicit; a rebound name gets a new version (``x``, ``x_1``, ...), so
+each name holds one value and the adjoint can read it back. Each operation remembers the user's
+statement it came from, for comments in generated code and for error messages.
+"""
+import ast
+import inspect
+import operator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import builtin_rules
+from .parse import _MISSING, ParsedFunction, parse_function
+from .rules import lookup
+
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+          ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod"}
+INTEGER_BINOPS = (ast.FloorDiv, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
+
+UNSUPPORTED_STATEMENTS = {
+    ast.For: "'for' loops", ast.AsyncFor: "'async for' loops", ast.While: "'while' loops",
+    ast.If: "'if' statements", ast.Try: "'try' statements", ast.With: "'with' statements",
+    ast.AsyncWith: "'async with' statements", ast.Global: "'global' declarations",
+    ast.Nonlocal: "'nonlocal' declarations", ast.Import: "imports inside the function",
+    ast.ImportFrom: "imports inside the function", ast.Delete: "'del' statements",
+    ast.Raise: "'raise' statements", ast.Assert: "'assert' statements",
+    ast.ClassDef: "class definitions", ast.FunctionDef: "nested function definitions",
+    ast.AsyncFunctionDef: "nested function definitions", ast.Break: "'break'",
+    ast.Continue: "'continue'",
+}
+if hasattr(ast, "Match"):
+    UNSUPPORTED_STATEMENTS[ast.Match] = "'match' statements"
+if hasattr(ast, "TryStar"):
+    UNSUPPORTED_STATEMENTS[ast.TryStar] = "'try' statements"
+
+UNSUPPORTED_EXPRESSIONS = {
+    ast.IfExp: "conditional expressions", ast.Lambda: "lambda expressions",
+    ast.ListComp: "list comprehensions", ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
+    ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
+    ast.NamedExpr: "assignment expressions (':=')", ast.Starred: "starred arguments",
+}
+
+
+@dataclass
+class Op:
+    """One three-address operation: ``targets = expr``."""
+    targets: tuple              # names it assigns (empty for a statement such as print)
+    expr: ast.expr              # the right-hand side as generated code writes it
+    kind: str                   # "rule", "call" (user function), "copy" or "const" (no derivative)
+    origin: ast.stmt            # the user's statement it came from
+    rule: object = None         # Rule, for kind "rule"
+    args: dict = None           # Rule parameter -> atom, for kind "rule"
+    callee: object = None       # Program, for kind "call"
+    inputs: tuple = ()          # names whose derivatives flow into the targets
+
+
+@dataclass
+class Program:
+    """A normalized function."""
+    name: str                   # its name in generated code
+    params: list
+    ops: list
+    result: ast.expr            # atom or tuple of atoms returned
+    final: dict                 # user name -> the version holding its last value
+    locals: list                # user-named locals, in order of first assignment
+    constant_locals: set        # locals whose last value has no derivative (shapes, flags)
+    comments: dict              # id(origin statement) -> its source text
+    parsed: ParsedFunction
+    callees: list = field(default_factory=list)   # Programs it calls, callees first
+
+
+class Library:
+    """Normalized user functions of one compilation, each with a unique generated name."""
+
+    def __init__(self):
+        self.programs = {}
+        self.in_progress = []
+        self.used_names = set()
+
+    def program(self, func, node=None, caller=None):
+        if func in self.programs:
+            return self.programs[func]
+        if func in self.in_progress:
+            raise caller.error(node, f"recursive call to {func.__name__!r} is not supported")
+        self.in_progress.append(func)
+        try:
+            program = Normalizer(parse_function(func), self).run()
+        finally:
+            self.in_progress.pop()
+        self.programs[func] = program
+        return program
+
+    def unique(self, name):
+        candidate, k = name, 1
+        while candidate in self.used_names:
+            k += 1
+            candidate = f"{name}_{k}"
+        self.used_names.add(candidate)
+        return candidate
+
+
+def normalize(func, library=None):
+    """Normalize ``func`` (and, recursively, the user functions it calls)."""
+    return (library or Library()).program(func)
+
+
+def _atomic(node):
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+class Normalizer:
+    def __init__(self, parsed, library):
+        self.p = parsed
+        self.library = library
+        self.taken = {n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name)}
+        self.taken |= set(parsed.params) | {"np", "math"}
+        self.current = {name: name for name in parsed.params}
+        self.versions = {}
+        self.aliases = {}           # version -> ast.Tuple of atoms (tuple values live here)
+        self.ops = []
+        self.locals = []
+        self.origin = None
+        self.comments = {}
+        self.temp_count = 0
+        self.callees = []
+
+    # ------------------------------------------------------------------ names
+    def fresh(self, hint):
+        while True:
+            self.temp_count += 1
+            name = f"{hint}{self.temp_count}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def next_version(self, name):
+        """The name the next assignment to user variable ``name`` binds."""
+        if name not in self.current and name not in self.versions:
+            return name
+        k = self.versions.get(name, 0)
+        while True:
+            k += 1
+            candidate = f"{name}_{k}"
+            if candidate not in self.taken:
+                self.versions[name] = k
+                self.taken.add(candidate)
+                return candidate
+
+    def bind(self, name, version):
+        if name not in self.current and name not in self.locals:
+            self.locals.append(name)
+        self.current[name] = version
+
+    def error(self, node, message):
+        return self.p.error(node, message)
+
+    # ------------------------------------------------------------------ driver
+    def run(self):
+        body = list(self.p.node.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            body = body[1:]
+        result = None
+        for k, stmt in enumerate(body):
+            self.origin = stmt
+            self.comments[id(stmt)] = self.source_text(stmt)
+            if isinstance(stmt, ast.Return):
+                if k != len(body) - 1:
+                    raise self.error(stmt, "an early 'return' is not supported: return at the end")
+                if stmt.value is None:
+                    raise self.error(stmt, "a differentiated function must return a value")
+                result = self.value(stmt.value, allow_tuple=True)
+            else:
+                self.statement(stmt)
+        if result is None:
+            raise self.error(self.p.node, f"{self.p.name!r} must end with a 'return' statement")
+        name = self.library.unique(self.p.name)
+        constant = {n for n in self.locals if self.current[n] in self.constant_versions()}
+        return Program(name, list(self.p.params), self.ops, result, dict(self.current),
+                       [n for n in self.locals if self.current[n] not in self.aliases],
+                       constant, self.comments, self.p, self.callees)
+
+    def constant_versions(self):
+        return {t for op in self.ops if op.kind == "const" for t in op.targets}
+
+    def source_text(self, stmt):
+        text = ast.get_source_segment(self.p.text, stmt) if self.p.text else None
+        text = text or ast.unparse(stmt)
+        return " ".join(line.strip() for line in text.splitlines())
+
+    # ------------------------------------------------------------------ statements
+    def statement(self, stmt):
+        if isinstance(stmt, ast.Assign):
+            if len(stmt.targets) == 1:
+                self.assign(stmt.targets[0], stmt.value)
+            else:                       # a = b = expr
+                value = self.value(stmt.value, allow_tuple=True)
+                for target in stmt.targets:
+                    self.assign_atom(target, value)
+        elif isinstance(stmt, ast.AugAssign):
+            if not isinstance(stmt.target, ast.Name):
+                raise self.error(stmt.target, "augmented assignment to "
+                                 f"{type(stmt.target).__name__.lower()}s is not supported")
+            load = ast.Name(stmt.target.id, ast.Load())
+            ast.copy_location(load, stmt.target)
+            expr = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
+            self.assign(stmt.target, expr)
+        elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
+            self.assign(stmt.target, stmt.value)
+        elif isinstance(stmt, ast.Expr):
+            self.expression_statement(stmt)
+        elif isinstance(stmt, ast.Pass):
+            pass
+        else:
+            what = UNSUPPORTED_STATEMENTS.get(type(stmt), f"'{type(stmt).__name__}' statements")
+            raise self.error(stmt, f"{what} are not supported in a differentiated function"
+                             if not what.startswith("'break") and not what.startswith("'cont")
+                             else f"{what} is not supported in a differentiated function")
+
+    def expression_statement(self, stmt):
+        value = stmt.value
+        if isinstance(value, ast.Constant):
+            return
+        if isinstance(value, ast.Call) and self.p.resolve(value.func) is print:
+            args = [self.value(a, allow_tuple=True) for a in value.args]
+            call = ast.Call(ast.Name("print", ast.Load()), args, [])
+            self.ops.append(Op((), call, "const", self.origin))
+            return
+        raise self.error(stmt, "an expression statement has no effect on the derivative "
+                               "and is not supported (only print(...) is)")
+
+    def assign(self, target, value_node):
+        if isinstance(target, ast.Name):
+            version = self.next_version(target.id)
+            value = self.value(value_node, target=version, allow_tuple=True)
+            if isinstance(value, ast.Tuple):
+                self.aliases[version] = value
+            elif not (isinstance(value, ast.Name) and value.id == version):
+                self.emit_copy(version, value)
+            self.bind(target.id, version)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            self.unpack(target, value_node)
+        else:
+            raise self.error(target, f"assignment to {_describe_target(target)} is not supported "
+                                     "in a differentiated function")
+
+    def assign_atom(self, target, value):
+        if isinstance(target, ast.Name):
+            version = self.next_version(target.id)
+            if isinstance(value, ast.Tuple):
+                self.aliases[version] = value
+            else:
+                self.emit_copy(version, value)
+            self.bind(target.id, version)
+        elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, ast.Tuple):
+            self.unpack_atoms(target, value.elts)
+        else:
+            raise self.error(target, f"assignment to {_describe_target(target)} is not supported")
+
+    def unpack(self, target, value_node):
+        if isinstance(value_node, (ast.Tuple, ast.List)):
+            if len(value_node.elts) != len(target.elts):
+                raise self.error(value_node, "cannot unpack: the number of values does not match")
+            atoms = [self.value(e, allow_tuple=True) for e in value_node.elts]
+            return self.unpack_atoms(target, atoms)
+        value = self.value(value_node, allow_tuple=True, multi=len(target.elts))
+        if isinstance(value, ast.Tuple):
+            if len(value.elts) != len(target.elts):
+                raise self.error(value_node, "cannot unpack: the number of values does not match")
+            return self.unpack_atoms(target, value.elts)
+        op = self.ops[-1] if self.ops else None
+        if not (isinstance(value, ast.Name) and op and value.id in op.targets) or \
+                op.kind not in ("call", "const"):
+            raise self.error(value_node, "can only unpack tuples, calls of user functions "
+                                         "and shapes")
+        names = []
+        for elt in target.elts:
+            if not isinstance(elt, ast.Name):
+                raise self.error(elt, "nested or subscript unpacking targets are not supported")
+            names.append(self.next_version(elt.id))
+        op.targets = tuple(names)
+        for elt, version in zip(target.elts, names):
+            self.bind(elt.id, version)
+
+    def unpack_atoms(self, target, atoms):
+        if len(atoms) != len(target.elts):
+            raise self.error(target, "cannot unpack: the number of values does not match")
+        for elt, atom in zip(target.elts, atoms):
+            self.assign_atom(elt, atom)
+
+    def emit_copy(self, version, atom):
+        inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
+        self.ops.append(Op((version,), atom, "copy" if inputs else "const", self.origin,
+                           inputs=inputs))
+
+    # ------------------------------------------------------------------ expressions
+    def atom(self, node):
+        value = self.value(node)
+        return value
+
+    def value(self, node, target=None, allow_tuple=False, multi=None):
+        """Emit the operations computing ``node``; return an atom (Name, Constant) or a Tuple of
+        atoms. With ``target``, a computed result is assigned to that name."""
+        kind = type(node)
+        if kind in UNSUPPORTED_EXPRESSIONS:
+            raise self.error(node, f"{UNSUPPORTED_EXPRESSIONS[kind]} are not supported "
+                                   "in a differentiated function")
+        if isinstance(node, ast.Constant):
+            return ast.Constant(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node, allow_tuple)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if not allow_tuple:
+                raise self.error(node, "a tuple or list is only supported as a call argument, "
+                                       "an assigned value or a return value")
+            return ast.Tuple([self.value(e) for e in node.elts], ast.Load())
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, target)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, target)
+        if isinstance(node, ast.UnaryOp):
+            return self.unaryop(node, target)
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return self.constant_op(self.rebuild(node), target)
+        if isinstance(node, ast.Call):
+            return self.call(node, target, multi)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, target)
+        raise self.error(node, f"'{type(node).__name__}' expressions are not supported")
+
+    def name(self, node, allow_tuple):
+        if node.id in self.current:
+            version = self.current[node.id]
+            if version in self.aliases:
+                if not allow_tuple:
+                    raise self.error(node, f"tuple {node.id!r} can only be unpacked, indexed "
+                                           "by a constant, passed or returned")
+                return self.aliases[version]
+            return ast.Name(version, ast.Load())
+        obj = self.p.lookup(node.id)
+        return self.global_value(node, node.id, obj)
+
+    def global_value(self, node, text, obj):
+        if obj is _MISSING:
+            raise self.error(node, f"name {text!r} is not defined")
+        if obj is None or isinstance(obj, (bool, int, float, str)) or (
+                isinstance(obj, np.generic) and np.ndim(obj) == 0):
+            return ast.Constant(obj.item() if isinstance(obj, np.generic) else obj)
+        raise self.error(node, f"{text!r} ({type(obj).__name__}) is a global value: pass it "
+                               "as an argument (only numbers, strings and None may be read "
+                               "from globals)")
+
+    def attribute(self, node, target):
+        base = node.value
+        if not self.is_global_chain(base):
+            atom = self.value(base)
+            if node.attr in builtin_rules.CONSTANT_ATTRIBUTES:
+                return self.constant_op(ast.Attribute(atom, node.attr, ast.Load()), target)
+            if node.attr in builtin_rules.ATTRIBUTES:
+                return self.rule_op(node, builtin_rules.ATTRIBUTES[node.attr], [atom], {}, target)
+            raise self.error(node, f"attribute '.{node.attr}' of an array is not supported")
+        obj = self.p.resolve(node)
+        if isinstance(obj, float) and ast.unparse(node.value) in ("np", "math", "numpy"):
+            prefix = "math" if ast.unparse(node.value) == "math" else "np"
+            return self.constant_op(ast.parse(f"{prefix}.{node.attr}", mode="eval").body, target) \
+                if target else ast.Constant(obj)
+        return self.global_value(node, ast.unparse(node), obj)
+
+    def binop(self, node, target):
+        left, right = self.atom(node.left), self.atom(node.right)
+        if isinstance(node.op, INTEGER_BINOPS):
+            return self.constant_op(ast.BinOp(left, node.op, right), target)
+        return self.rule_op(node, getattr(operator, BINOPS[type(node.op)]), [left, right], {},
+                            target)
+
+    def unaryop(self, node, target):
+        operand = self.atom(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            if isinstance(operand, ast.Constant):
+                return ast.Constant(-operand.value)
+                return self.rule_op(node, operator.neg, [operand], {}, target)
+        return self.constant_op(ast.UnaryOp(node.op, operand), target)
+
+    def rebuild(self, node):
+        """A comparison or boolean expression with every operand normalized to an atom."""
+        if isinstance(node, ast.Compare):
+            return ast.Compare(self.atom(node.left), node.ops,
+                               [self.atom(c) for c in node.comparators])
+        return ast.BoolOp(node.op, [self.atom(v) for v in node.values])
+
+    def subscript(self, node, target):
+        base = self.value(node.value, allow_tuple=True)
+        index = self.index(node.slice)
+        if isinstance(base, ast.Tuple):
+            if isinstance(index, ast.Constant) and isinstance(index.value, int):
+                return base.elts[index.value]
+            raise self.error(node, "a tuple can only be indexed by a constant integer")
+        if not isinstance(base, ast.Name):
+            raise self.error(node.value, "only variables can be indexed")
+        return self.rule_op(node, operator.getitem, [base, index], {}, target)
+
+    def index(self, node):
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(None if part is None else self.atom(part)
+                               for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return ast.Tuple([self.index(e) for e in node.elts], ast.Load())
+        return self.atom(node)
+
+    def call(self, node, target, multi):
+        func = node.func
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error(arg, "starred arguments are not supported")
+        if isinstance(func, ast.Attribute) and not self.is_global_chain(func.value):
+            return self.method_call(node, target)
+        obj = self.p.resolve(func)
+        if obj is _MISSING:
+            raise self.error(func, f"name {ast.unparse(func)!r} is not defined")
+        args = [self.value(a, allow_tuple=True) for a in node.args]
+        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+        if None in kwargs:
+            raise self.error(node, "'**' arguments are not supported")
+        rule = lookup(obj)
+        if rule is not None:
+            return self.rule_op(node, obj, args, kwargs, target)
+        if inspect.isfunction(obj):
+            return self.user_call(node, obj, args, kwargs, target)
+        raise self.error(func, f"call to {ast.unparse(func)!r} has no derivative rule and no "
+                               "Python source to differentiate; register a rule with "
+                               "adcompiler.primitive")
+
+    def is_global_chain(self, node):
+        """True for ``np`` or ``np.linalg``: a name chain not rooted in a local variable."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id not in self.current
+
+    def method_call(self, node, target):
+        method = node.func.attr
+        if method not in builtin_rules.METHODS:
+            raise self.error(node.func, f"method '.{method}()' is not supported")
+        base = self.value(node.func.value)
+        args = [self.value(a, allow_tuple=True) for a in node.args]
+        packed = builtin_rules.VARARG_METHODS.get(method)
+        if packed and len(args) > 1:
+            args = [ast.Tuple(args, ast.Load())]
+        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+        return self.rule_op(node, builtin_rules.METHODS[method], [base] + args, kwargs, target)
+
+    def rule_op(self, node, obj, args, kwargs, target):
+        rule = lookup(obj)
+        if rule.nondiff:
+            call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
+                            [ast.keyword(k, v) for k, v in kwargs.items()])
+            return self.constant_op(call, target)
+        signature = inspect.Signature([
+            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=rule.defaults.get(p, inspect.Parameter.empty))
+            for p in rule.params])
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"{rule.name}: {exc}") from None
+        bound_args = dict(bound.arguments)
+        for p, default in rule.defaults.items():
+            bound_args.setdefault(p, ast.Constant(default))
+        for p in rule.diff_params():
+            value = bound_args[p]
+            if isinstance(value, ast.Tuple) and p not in ("arrays",):
+                raise self.error(node, f"{rule.name}: a tuple cannot be differentiated "
+                                       f"as argument {p!r}")
+        expr = self.render(rule, args, kwargs, bound_args)
+        inputs = []
+        for p in rule.diff_params():
+            value = bound_args[p]
+            elts = value.elts if isinstance(value, ast.Tuple) else [value]
+            inputs += [e.id for e in elts if isinstance(e, ast.Name)]
+        target = target or self.fresh("t")
+        self.ops.append(Op((target,), expr, "rule", self.origin, rule=rule, args=bound_args,
+                           inputs=tuple(dict.fromkeys(inputs))))
+        return ast.Name(target, ast.Load())
+
+    def render(self, rule, args, kwargs, bound):
+        """The primal right-hand side of a rule's operation, as generated code writes it."""
+        if rule.operator is not None:
+            if len(rule.params) == 1:
+                return ast.UnaryOp(rule.operator(), bound[rule.params[0]])
+            return ast.BinOp(bound["a"], rule.operator(), bound["b"])
+        if rule.name == "[]":
+            return ast.Subscript(bound["x"], bound["index"], ast.Load())
+        optional = [p for p in rule.params if p in rule.defaults]
+        defaults_only = all(isinstance(bound[p], ast.Constant)
+                            and bound[p].value == rule.defaults[p] for p in optional)
+        if rule.reduces and defaults_only:
+            required = [bound[p] for p in rule.params if p not in rule.defaults]
+            return ast.Call(ast.parse(rule.name, mode="eval").body, required, [])
+        if rule.primal:
+            return ast.Call(ast.Name(rule.primal, ast.Load()), [bound[p] for p in rule.params], [])
+        return ast.Call(ast.parse(rule.name, mode="eval").body, args,
+                        [ast.keyword(k, v) for k, v in kwargs.items()])
+
+    def user_call(self, node, func, args, kwargs, target):
+        callee = self.library.program(func, node, self)
+        signature = inspect.signature(func)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"{func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        atoms = []
+        for name, value in bound.arguments.items():
+            if not isinstance(value, ast.AST):
+                value = self.global_value(node, name, value)
+            if isinstance(value, ast.Tuple):
+                raise self.error(node, f"tuple argument {name!r} to a user function is not "
+                                       "supported")
+            atoms.append(value)
+        if callee not in self.callees:
+            self.callees.append(callee)
+        expr = ast.Call(ast.Name(callee.name, ast.Load()), atoms, [])
+        target = target or self.fresh("t")
+        inputs = tuple(dict.fromkeys(a.id for a in atoms if isinstance(a, ast.Name)))
+        self.ops.append(Op((target,), expr, "call", self.origin, callee=callee, args=atoms,
+                           inputs=inputs))
+        return ast.Name(target, ast.Load())
+
+    def constant_op(self, expr, target):
+        target = target or self.fresh("t")
+        self.ops.append(Op((target,), expr, "const", self.origin))
+        return ast.Name(target, ast.Load())
+
+
+def _describe_target(target):
+    if isinstance(target, ast.Subscript):
+        return f"'{ast.unparse(target)}' (an array element or slice)"
+    if isinstance(target, ast.Attribute):
+        return f"attribute '{ast.unparse(target)}'"
+    return f"'{ast.unparse(target)}'"

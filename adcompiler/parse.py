@@ -1,0 +1,77 @@
+"""Stage 1: a Python function's source as an AST, and the names it can see."""
+import ast
+import builtins
+import inspect
+import linecache
+import textwrap
+from dataclasses import dataclass
+
+from .errors import DifferentiationError, SourceLocator
+
+_MISSING = object()
+
+
+@dataclass
+class ParsedFunction:
+    """A user function ready to normalize: its definition and the scope its names resolve in."""
+    func: object
+    name: str
+    node: ast.FunctionDef
+    params: list
+    locator: SourceLocator
+    closure: dict
+    globals: dict
+    text: str = ""              # the dedented source the AST was parsed from
+
+    def lookup(self, name):
+        """The object ``name`` refers to in the function's closure, globals or builtins."""
+        for scope in (self.closure, self.globals, vars(builtins)):
+            value = scope.get(name, _MISSING)
+            if value is not _MISSING:
+                return value
+        return _MISSING
+
+    def resolve(self, node):
+        """The object a ``Name`` or ``Attribute`` chain (``np.linalg.norm``) denotes, or _MISSING."""
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
+        return _MISSING
+
+    def error(self, node, message):
+        return self.locator.error(node, message)
+
+
+def parse_function(func):
+    """Parse ``func``'s source; raise DifferentiationError if it cannot be read or is unsupported."""
+    func = inspect.unwrap(func)
+    if not inspect.isfunction(func):
+        raise TypeError(f"adcompiler differentiates Python functions, not {type(func).__name__}")
+    try:
+        lines, start = inspect.getsourcelines(func)
+    except (OSError, TypeError) as exc:
+        raise DifferentiationError(
+            f"cannot read the source of {func.__qualname__!r} ({exc}); define it in a file") from exc
+    text = "".join(lines)
+    dedented = textwrap.dedent(text)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
+    filename = inspect.getsourcefile(func) or "<unknown>"
+    file_lines = linecache.getlines(filename) or lines
+    locator = SourceLocator(filename, file_lines if linecache.getlines(filename) else lines,
+                            start - 1 if linecache.getlines(filename) else 0, indent)
+    tree = ast.parse(dedented)
+    node = tree.body[0]
+    if not isinstance(node, ast.FunctionDef):
+        raise locator.error(node, f"{func.__qualname__!r} is not a 'def' function "
+                                  "(lambdas and async functions are not supported)")
+    node.decorator_list = []
+    args = node.args
+    for extra, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
+        if extra is not None:
+            raise locator.error(extra, f"{what} parameters are not supported")
+    params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    closure = inspect.getclosurevars(func).nonlocals if func.__closure__ else {}
+    return ParsedFunction(func, func.__name__, node, params, locator, dict(closure),
+                          func.__globals__, dedented)

@@ -1,0 +1,301 @@
+"""Stage 4: the reverse-mode (adjoint) transform.
+
+For a normalized function it writes one Python function: the primal operations, then, in reverse
+order, each active operation's adjoint statements under a comment with the user's line. The adjoint
+of ``x`` is ``x_bar``. The first share of an adjoint assigns it; later shares add to it; a share
+written at an index goes into a buffer the function owns (copied first if it might be shared).
+"""
+import ast
+from dataclasses import dataclass
+
+from . import analyze
+from .codegen import comment
+from .rules import Instance, instantiate
+
+GRAD, VALUE_AND_GRAD, VJP, ADJOINTS = "grad", "value_and_grad", "vjp", "adjoints"
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to differentiate: ``of`` (None: the return value) with respect to ``wrt`` (names;
+    a parameter name means its input value, a local name its last value)."""
+    wrt: tuple
+    of: str = None
+    output: str = GRAD          # GRAD, VALUE_AND_GRAD, VJP (cotangents given) or ADJOINTS
+
+
+def _name(id_):
+    return ast.Name(id_, ast.Load())
+
+
+def _assign(target, value):
+    node = ast.Assign([ast.Name(target, ast.Store())] if isinstance(target, str) else [target],
+                      value)
+    return node
+
+
+def _call(func, *args):
+    return ast.Call(_name(func), list(args), [])
+
+
+def _parse_expr(text):
+    return ast.parse(text, mode="eval").body
+
+
+class Module:
+    """The functions of one generated module, in a deterministic order."""
+
+    def __init__(self, library):
+        self.used = set(library.used_names)
+        self.functions = []         # ast.FunctionDef, in order of completion
+        self.primals = {}           # Program -> written
+        self.vjps = {}              # (Program, wrt params) -> function name
+
+    def unique(self, name):
+        candidate, k = name, 1
+        while candidate in self.used:
+            k += 1
+            candidate = f"{name}_{k}"
+        self.used.add(candidate)
+        return candidate
+
+    def primal(self, program):
+        """Write ``program`` as a plain function (for callees), once."""
+        if program in self.primals:
+            return
+        self.primals[program] = True
+        for callee in program.callees:
+            self.primal(callee)
+        body = _primal_statements(program) + [ast.Return(program.result)]
+        self.functions.append(_function(program.name, program.params, body))
+
+    def vjp(self, program, wrt):
+        """The name of ``program``'s pullback for parameters ``wrt``, written once."""
+        key = (program, tuple(wrt))
+        if key not in self.vjps:
+            suffix = "_vjp" if tuple(wrt) == tuple(program.params) else "_vjp_" + "_".join(wrt)
+            self.vjps[key] = self.unique(program.name + suffix)
+            function = Writer(self, program, Spec(tuple(wrt), None, VJP), {}).function(
+                self.vjps[key])
+            self.functions.append(function)
+        return self.vjps[key]
+
+
+def _function(name, params, body):
+    args = ast.arguments(posonlyargs=[], args=[ast.arg(p) for p in params], vararg=None,
+                         kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
+    return ast.FunctionDef(name, args, body or [ast.Pass()], [], None, type_params=[]) \
+        if "type_params" in ast.FunctionDef._fields else \
+        ast.FunctionDef(name, args, body or [ast.Pass()], [], None)
+
+
+def _primal_statements(program):
+    """The primal operations, with the user's line as a comment wherever it was split up."""
+    out, last_origin = [], None
+    for op in program.ops:
+        if op.origin is not last_origin:
+            last_origin = op.origin
+            group = [o for o in program.ops if o.origin is op.origin]
+            if len(group) > 1:
+                out.append(comment(program.comments[id(op.origin)]))
+        if op.targets:
+            target = _name(op.targets[0]) if len(op.targets) == 1 else \
+                ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
+            if isinstance(target, ast.Name):
+                target.ctx = ast.Store()
+            out.append(ast.Assign([target], op.expr))
+        else:
+            out.append(ast.Expr(op.expr))
+    return out
+
+
+class Writer:
+    """Writes the adjoint function of one program for one Spec."""
+
+    def __init__(self, module, program, spec, param_kinds):
+        self.module = module
+        self.program = program
+        self.spec = spec
+        self.kinds = analyze.kinds(program, param_kinds)
+        taken = {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
+        taken |= {t for op in program.ops for t in op.targets}
+        self.suffix = "_adj" if any(n.endswith("_bar") for n in taken) else "_bar"
+        self.taken = taken
+        self.counter = 0
+        self.initialized = set()
+        self.owned = set()
+        self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
+        if spec.output == VJP or spec.of is None:
+            self.outputs = program.result
+        else:
+            self.outputs = _name(self.version(spec.of))
+        out_names = [a.id for a in self._output_atoms() if isinstance(a, ast.Name)]
+        self.active = analyze.active(program, self.wrt, out_names)
+
+    # ------------------------------------------------------------------ naming
+    def version(self, name, input_value=False):
+        if input_value and name in self.program.params:
+            return name
+        return self.program.final[name]
+
+    def bar(self, name):
+        return name + self.suffix
+
+    def fresh(self, hint):
+        while True:
+            self.counter += 1
+            name = f"{hint}_{self.counter}" if hint[-1].isdigit() else f"{hint}{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def _output_atoms(self):
+        out = self.outputs
+        return out.elts if isinstance(out, ast.Tuple) else [out]
+
+    # ------------------------------------------------------------------ accumulation
+    def accumulate(self, name, expr, out):
+        bar = self.bar(name)
+        if name in self.initialized:
+            out.append(_assign(bar, ast.BinOp(_name(bar), ast.Add(), expr)))
+            self.owned.add(name)
+        else:
+            out.append(_assign(bar, expr))
+            self.initialized.add(name)
+
+    def accumulate_at(self, name, index, expr, out):
+        bar = self.bar(name)
+        if name not in self.initialized:
+            out.append(_assign(bar, _call("zeros_like", _name(name))))
+            self.initialized.add(name)
+        elif name not in self.owned:
+            out.append(_assign(bar, _parse_expr(f"np.copy({bar})")))
+        self.owned.add(name)
+        target = ast.Subscript(_name(bar), index, ast.Store())
+        out.append(ast.AugAssign(target, ast.Add(), expr))
+
+    # ------------------------------------------------------------------ the function
+    def function(self, name):
+        program, spec = self.program, self.spec
+        params = list(program.params)
+        body = _primal_statements(program)
+        for callee in program.callees:
+            self.module.primal(callee)
+        seeds = self.seed(params, body)
+        adjoint, last_origin = [], None
+        for op in reversed(program.ops):
+            if op.kind == "const" or not any(t in self.active for t in op.targets):
+                continue
+            statements = self.adjoint_of(op)
+            if statements and op.origin is not last_origin:
+                adjoint.append(comment(program.comments[id(op.origin)]))
+                last_origin = op.origin
+            adjoint.extend(statements)
+        body += seeds + adjoint
+        body.append(ast.Return(self.returned()))
+        return _function(name, params + ([] if spec.output != VJP else self.seed_params), body)
+
+    def seed(self, params, body):
+        """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
+        atoms = self._output_atoms()
+        self.seed_params = []
+        out = []
+        if self.spec.output == VJP:
+            for k, atom in enumerate(atoms):
+                if isinstance(atom, ast.Name) and atom.id not in self.initialized:
+                    self.seed_params.append(self.bar(atom.id))
+                    self.initialized.add(atom.id)
+                else:
+                    param = self.fresh(f"out{k}{self.suffix}")
+                    self.seed_params.append(param)
+                    if isinstance(atom, ast.Name):
+                        self.accumulate(atom.id, _name(param), out)
+            return out
+        if len(atoms) != 1 or isinstance(self.outputs, ast.Tuple):
+            raise self.program.parsed.error(
+                self.program.parsed.node, f"{self.program.parsed.name!r} returns a tuple: choose "
+                "the output to differentiate with of='name' or use vjp")
+        atom = atoms[0]
+        if isinstance(atom, ast.Name):
+            out.append(comment("adjoint sweep: d(output)/d(output) = 1"))
+            self.accumulate(atom.id, _call("ones_like", _name(atom.id)), out)
+        return out
+
+    def returned(self):
+        grads = []
+        for w in self.wrt:
+            if w in self.initialized:
+                grads.append(_call("cast_like", _name(self.bar(w)), _name(w)))
+            else:
+                grads.append(_call("zeros_like", _name(w)))
+        if self.spec.output == ADJOINTS or len(grads) != 1:
+            grads = ast.Tuple(grads, ast.Load())
+        else:
+            grads = grads[0]
+        if self.spec.output == VALUE_AND_GRAD:
+            return ast.Tuple([self.outputs, grads], ast.Load())
+        return grads
+
+    # ------------------------------------------------------------------ one operation
+    def adjoint_of(self, op):
+        out = []
+        if op.kind == "copy":
+            target = op.targets[0]
+            if op.expr.id in self.active and target in self.initialized:
+                self.accumulate(op.expr.id, _name(self.bar(target)), out)
+        elif op.kind == "rule":
+            self.rule_adjoint(op, out)
+        elif op.kind == "call":
+            self.call_adjoint(op, out)
+        return out
+
+    def rule_adjoint(self, op, out):
+        target = op.targets[0]
+        if target not in self.initialized:
+            return
+        inst = Instance(op.rule, _name(target), op.args, self.bar, self.fresh)
+        prelude, shares = instantiate(inst)
+        shares = [s for s in shares if s[0].id in self.active]
+        if not shares:
+            return
+        out.extend(prelude)
+        for share in shares:
+            arg, expr = share[0], share[1]
+            if op.rule.broadcast and self.needs_unbroadcast(arg, op.args):
+                expr = _call("unbroadcast", expr, _name(arg.id))
+            if len(share) == 3:
+                self.accumulate_at(arg.id, share[2], expr, out)
+            else:
+                self.accumulate(arg.id, expr, out)
+
+    def needs_unbroadcast(self, arg, args):
+        """True unless no other operand can broadcast ``arg`` up to the result's shape."""
+        others = [a for a in args.values() if isinstance(a, ast.Name) and a.id != arg.id]
+        return any(self.kinds.get(o.id, analyze.ARRAY) != analyze.SCALAR for o in others)
+
+    def call_adjoint(self, op, out):
+        callee = op.callee
+        wrt = [p for p, a in zip(callee.params, op.args)
+               if isinstance(a, ast.Name) and a.id in self.active]
+        if not wrt:
+            return
+        vjp = self.module.vjp(callee, wrt)
+        seeds = [_name(self.bar(t)) if t in self.initialized else _call("zeros_like", _name(t))
+                 for t in op.targets]
+        results = [(p, a) for p, a in zip(callee.params, op.args) if p in wrt]
+        temps = [self.fresh(f"{a.id}_from_{callee.name}") for _, a in results]
+        store = ast.Name(temps[0], ast.Store()) if len(temps) == 1 else \
+            ast.Tuple([ast.Name(t, ast.Store()) for t in temps], ast.Store())
+        out.append(ast.Assign([store], _call(vjp, *op.args, *seeds)))
+        for (_, arg), temp in zip(results, temps):
+            self.accumulate(arg.id, _name(temp), out)
+
+
+def build(program, spec, param_kinds, library, name):
+    """(functions, main name): the generated functions, callees first, computing ``spec``."""
+    module = Module(library)
+    name = module.unique(name)
+    main = Writer(module, program, spec, param_kinds).function(name)
+    if spec.output == VJP:
+        module.primal(program)
+    return module.functions + [main], name
