@@ -9,12 +9,12 @@ import ast
 SCALAR, ARRAY = "scalar", "array"       # ARRAY means "may be an array"
 
 
-def varied(program, seeds):
-    """Names that depend differentiably on any of ``seeds``."""
+def varied(program, seeds, integers=()):
+    """Names that depend differentiably on any of ``seeds`` (integers never do)."""
     out = set(seeds)
     for op in program.ops:
         if op.kind != "const" and any(name in out for name in op.inputs):
-            out.update(op.targets)
+            out.update(t for t in op.targets if t not in integers)
     return out
 
 
@@ -27,9 +27,9 @@ def useful(program, seeds):
     return out
 
 
-def active(program, wrt, of):
+def active(program, wrt, of, integers=()):
     """Names whose adjoints the derivative of ``of`` with respect to ``wrt`` needs."""
-    return varied(program, wrt) & useful(program, of)
+    return varied(program, wrt, integers) & useful(program, of)
 
 
 def result_names(program):
@@ -39,55 +39,76 @@ def result_names(program):
     return [a.id for a in atoms if isinstance(a, ast.Name)]
 
 
-def kinds(program, param_kinds):
-    """Name -> SCALAR or ARRAY, from the parameters' kinds (ARRAY when unknown)."""
-    kind = dict(param_kinds)
+def types(program, param_types):
+    """Name -> (SCALAR or ARRAY, is_integer), from the parameters' (unknown: (ARRAY, False))."""
+    known = dict(param_types)
 
     def of(node):
         if isinstance(node, ast.Constant):
-            return SCALAR
+            return SCALAR, isinstance(node.value, int)
         if isinstance(node, ast.Name):
-            return kind.get(node.id, ARRAY)
-        return ARRAY
+            return known.get(node.id, (ARRAY, False))
+        return ARRAY, False
 
     for op in program.ops:
         if not op.targets:
             continue
+        if op.kind == "call":
+            inner = types(op.callee, {p: of(a) for p, a in zip(op.callee.params, op.args)})
+            result = op.callee.result
+            atoms = result.elts if len(op.targets) > 1 else [result]
+            for target, atom in zip(op.targets, atoms):
+                known[target] = of(atom) if isinstance(atom, ast.Constant) else \
+                    inner.get(atom.id, (ARRAY, False))
+            continue
         if op.kind == "copy":
             result = of(op.expr)
         elif op.kind == "const":
-            result = _const_kind(op.expr, of)
-        elif op.kind == "call":
-            inner = kinds(op.callee, {p: of(a) for p, a in zip(op.callee.params, op.args)})
-            callee_result = op.callee.result
-            atoms = callee_result.elts if isinstance(callee_result, ast.Tuple) \
-                else [callee_result]
-            for target, atom in zip(op.targets, atoms if len(op.targets) > 1 else [callee_result]):
-                kind[target] = SCALAR if isinstance(atom, ast.Constant) else \
-                    inner.get(getattr(atom, "id", None), ARRAY)
-            continue
+            result = _const_type(op.expr, of)
         else:
-            result = _rule_kind(op, of)
+            result = _rule_type(op, of)
         for target in op.targets:
-            kind[target] = result
-    return kind
+            known[target] = result
+    return known
 
 
-def _const_kind(expr, of):
+def integers(type_map):
+    return {name for name, (_, integer) in type_map.items() if integer}
+
+
+def kinds(type_map):
+    return {name: kind for name, (kind, _) in type_map.items()}
+
+
+def _operands(expr):
+    return [n for n in ast.walk(expr) if isinstance(n, (ast.Name, ast.Constant))]
+
+
+def _const_type(expr, of):
+    """Shapes, flags and counts: integers; a comparison of scalars is a scalar."""
     if isinstance(expr, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)):
-        operands = [n for n in ast.walk(expr) if isinstance(n, (ast.Name, ast.Constant))]
-        return SCALAR if all(of(n) == SCALAR for n in operands) else ARRAY
-    return ARRAY
+        scalar = all(of(n)[0] == SCALAR for n in _operands(expr))
+        return (SCALAR if scalar else ARRAY), True
+    return ARRAY, isinstance(expr, (ast.Attribute, ast.Subscript)) or _is_integer_call(expr)
 
 
-def _rule_kind(op, of):
+def _is_integer_call(expr):
+    return isinstance(expr, ast.Call) and ast.unparse(expr.func) in (
+        "len", "int", "np.argmax", "np.argmin", "np.shape", "np.ndim", "np.size", "round",
+        "math.floor", "math.ceil")
+
+
+def _rule_type(op, of):
     rule, args = op.rule, op.args
+    operands = [of(a) for a in args.values() if isinstance(a, (ast.Name, ast.Constant))]
+    integer = rule.keeps_integers and all(i for _, i in operands)
     if rule.reduces:
         axis, keepdims = args.get("axis"), args.get("keepdims")
         whole = isinstance(axis, ast.Constant) and axis.value is None
         flat = isinstance(keepdims, ast.Constant) and not keepdims.value
-        return SCALAR if (whole and flat) or of(args["x"]) == SCALAR else ARRAY
-    if rule.elementwise:
-        return SCALAR if all(of(a) == SCALAR for a in args.values()
-                             if isinstance(a, (ast.Name, ast.Constant))) else ARRAY
-    return ARRAY
+        scalar = (whole and flat) or of(args["x"])[0] == SCALAR
+    elif rule.elementwise:
+        scalar = all(k == SCALAR for k, _ in operands)
+    else:
+        scalar = False
+    return (SCALAR if scalar else ARRAY), integer

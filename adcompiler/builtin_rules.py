@@ -23,19 +23,19 @@ def _alias(obj, of, name=None):
 
 # --------------------------------------------------------------------------- arithmetic
 
-@adjoint(operator.add, name="+", operator=ast.Add, broadcast=True)
+@adjoint(operator.add, name="+", operator=ast.Add, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar
     b_bar += y_bar
 
 
-@adjoint(operator.sub, name="-", operator=ast.Sub, broadcast=True)
+@adjoint(operator.sub, name="-", operator=ast.Sub, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar
     b_bar += -y_bar
 
 
-@adjoint(operator.mul, name="*", operator=ast.Mult, broadcast=True)
+@adjoint(operator.mul, name="*", operator=ast.Mult, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar * b
     b_bar += y_bar * a
@@ -47,7 +47,7 @@ def _(y, a, b):
     b_bar += -y_bar * y / b
 
 
-@adjoint(operator.mod, name="%", operator=ast.Mod, broadcast=True)
+@adjoint(operator.mod, name="%", operator=ast.Mod, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar
     b_bar += -y_bar * np.floor(a / b)
@@ -77,17 +77,17 @@ def _pow_shares(inst):
     return [], shares
 
 
-@adjoint(operator.pow, name="**", operator=ast.Pow, broadcast=True, builder=_pow_shares)
+@adjoint(operator.pow, name="**", operator=ast.Pow, broadcast=True, builder=_pow_shares, keeps_integers=True)
 def _(y, a, b):
     pass
 
 
-@adjoint(operator.neg, name="-", operator=ast.USub, elementwise=True)
+@adjoint(operator.neg, name="-", operator=ast.USub, elementwise=True, keeps_integers=True)
 def _(y, x):
     x_bar += -y_bar
 
 
-@adjoint(operator.matmul, name="@", operator=ast.MatMult)
+@adjoint(operator.matmul, name="@", operator=ast.MatMult, keeps_integers=True)
 def _(y, a, b):
     a_bar += matmul_adjoint_a(y_bar, a, b)
     b_bar += matmul_adjoint_b(y_bar, a, b)
@@ -134,7 +134,7 @@ def _(y, x):
     x_bar += y_bar / (2 * y)
 
 
-@adjoint(np.square, elementwise=True)
+@adjoint(np.square, elementwise=True, keeps_integers=True)
 def _(y, x):
     x_bar += y_bar * 2 * x
 
@@ -184,7 +184,7 @@ def _(y, x):
     x_bar += y_bar / (1 + x * x)
 
 
-@adjoint(np.abs, abs, math.fabs, name="np.abs", elementwise=True)
+@adjoint(np.abs, abs, math.fabs, name="np.abs", elementwise=True, keeps_integers=True)
 def _(y, x):
     x_bar += y_bar * np.sign(x)
 
@@ -192,25 +192,25 @@ def _(y, x):
 _alias(math.fabs, np.abs, name="math.fabs")
 
 
-@adjoint(np.maximum, broadcast=True)
+@adjoint(np.maximum, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar * (a >= b)
     b_bar += y_bar * (a < b)
 
 
-@adjoint(np.minimum, broadcast=True)
+@adjoint(np.minimum, broadcast=True, keeps_integers=True)
 def _(y, a, b):
     a_bar += y_bar * (a <= b)
     b_bar += y_bar * (a > b)
 
 
-@adjoint(np.where, broadcast=True)
+@adjoint(np.where, broadcast=True, keeps_integers=True)
 def _(y, condition, a, b):
     a_bar += y_bar * condition
     b_bar += y_bar * np.logical_not(condition)
 
 
-@adjoint(np.clip, name="np.clip", primal="clip", broadcast=True)
+@adjoint(np.clip, name="np.clip", primal="clip", broadcast=True, keeps_integers=True)
 def _(y, x, lo, hi):
     x_bar += y_bar * ((x >= lo) & (x <= hi))
     lo_bar += y_bar * (x < lo)
@@ -219,40 +219,40 @@ def _(y, x, lo, hi):
 
 # --------------------------------------------------------------------------- reductions
 
-@adjoint(np.sum, primal="reduce_sum", reduces=True)
+@adjoint(np.sum, primal="reduce_sum", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += sum_adjoint(y_bar, x, axis, keepdims)
 
 
-@adjoint(np.mean, primal="reduce_mean", reduces=True)
+@adjoint(np.mean, primal="reduce_mean", reduces=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += mean_adjoint(y_bar, x, axis, keepdims)
 
 
-@adjoint(np.max, np.amax, primal="reduce_max", reduces=True)
+@adjoint(np.max, np.amax, primal="reduce_max", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += extremum_adjoint(y_bar, x, y, axis, keepdims)
 
 
-@adjoint(np.min, np.amin, primal="reduce_min", reduces=True)
+@adjoint(np.min, np.amin, primal="reduce_min", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += extremum_adjoint(y_bar, x, y, axis, keepdims)
 
 
-@adjoint(np.prod, primal="reduce_prod", reduces=True)
+@adjoint(np.prod, primal="reduce_prod", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += prod_adjoint(y_bar, x, y, axis, keepdims)
 
 
 # --------------------------------------------------------------------------- products
 
-@adjoint(np.tensordot, primal="tensordot")
+@adjoint(np.tensordot, primal="tensordot", keeps_integers=True, constants=("axes",))
 def _(y, a, b, axes=2):
     a_bar += tensordot_adjoint_a(y_bar, a, b, axes)
     b_bar += tensordot_adjoint_b(y_bar, a, b, axes)
 
 
-@adjoint(np.outer)
+@adjoint(np.outer, keeps_integers=True)
 def _(y, a, b):
     a_bar += outer_adjoint_a(y_bar, a, b)
     b_bar += outer_adjoint_b(y_bar, a, b)
@@ -260,22 +260,22 @@ def _(y, a, b):
 
 # --------------------------------------------------------------------------- shapes
 
-@adjoint(np.reshape, primal="reshape")
+@adjoint(np.reshape, primal="reshape", keeps_integers=True)
 def _(y, x, shape):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.ravel)
+@adjoint(np.ravel, keeps_integers=True)
 def _(y, x):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.expand_dims)
+@adjoint(np.expand_dims, keeps_integers=True, constants=("axis",))
 def _(y, x, axis):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.squeeze, primal="squeeze")
+@adjoint(np.squeeze, primal="squeeze", keeps_integers=True, constants=("axis",))
 def _(y, x, axis=None):
     x_bar += reshape_like(y_bar, x)
 
@@ -302,7 +302,7 @@ def _transpose_shares(inst):
     return [], [(inst.args["x"], ast.parse(share, mode="eval").body)]
 
 
-@adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",))
+@adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True, constants=("axes",))
 def _(y, x, axes=None):
     pass
 
@@ -324,7 +324,7 @@ def _stack_shares(inst):
     return [], shares
 
 
-@adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",))
+@adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",), keeps_integers=True, constants=("axis",))
 def _(y, arrays, axis=0):
     pass
 
@@ -344,7 +344,7 @@ def _concatenate_shares(inst):
     return prelude, shares
 
 
-@adjoint(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",))
+@adjoint(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",), keeps_integers=True, constants=("axis",))
 def _(y, arrays, axis=0):
     pass
 
@@ -354,7 +354,7 @@ def _getitem_shares(inst):
     return [], [(inst.args["x"], inst.result_bar(), inst.args["index"])]
 
 
-@adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",))
+@adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",), keeps_integers=True)
 def _(y, x, index):
     pass
 

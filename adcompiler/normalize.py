@@ -46,7 +46,7 @@ UNSUPPORTED_EXPRESSIONS = {
 }
 
 
-@dataclass
+@dataclass(eq=False)
 class Op:
     """One three-address operation: ``targets = expr``."""
     targets: tuple              # names it assigns (empty for a statement such as print)
@@ -59,7 +59,7 @@ class Op:
     inputs: tuple = ()          # names whose derivatives flow into the targets
 
 
-@dataclass
+@dataclass(eq=False)
 class Program:
     """A normalized function."""
     name: str                   # its name in generated code
@@ -123,6 +123,7 @@ class Normalizer:
         self.versions = {}
         self.aliases = {}           # version -> ast.Tuple of atoms (tuple values live here)
         self.ops = []
+        self.constants = set()      # versions without derivative (shapes, flags, literals)
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -180,13 +181,10 @@ class Normalizer:
         if result is None:
             raise self.error(self.p.node, f"{self.p.name!r} must end with a 'return' statement")
         name = self.library.unique(self.p.name)
-        constant = {n for n in self.locals if self.current[n] in self.constant_versions()}
+        constant = {n for n in self.locals if self.current[n] in self.constants}
         return Program(name, list(self.p.params), self.ops, result, dict(self.current),
                        [n for n in self.locals if self.current[n] not in self.aliases],
                        constant, self.comments, self.p, self.callees)
-
-    def constant_versions(self):
-        return {t for op in self.ops if op.kind == "const" for t in op.targets}
 
     def source_text(self, stmt):
         text = ast.get_source_segment(self.p.text, stmt) if self.p.text else None
@@ -226,6 +224,9 @@ class Normalizer:
         value = stmt.value
         if isinstance(value, ast.Constant):
             return
+        if type(value) in UNSUPPORTED_EXPRESSIONS:
+            raise self.error(value, f"{UNSUPPORTED_EXPRESSIONS[type(value)]} are not supported "
+                                    "in a differentiated function")
         if isinstance(value, ast.Call) and self.p.resolve(value.func) is print:
             args = [self.value(a, allow_tuple=True) for a in value.args]
             call = ast.Call(ast.Name("print", ast.Load()), args, [])
@@ -284,6 +285,8 @@ class Normalizer:
                 raise self.error(elt, "nested or subscript unpacking targets are not supported")
             names.append(self.next_version(elt.id))
         op.targets = tuple(names)
+        if op.kind == "const":
+            self.constants.update(names)
         for elt, version in zip(target.elts, names):
             self.bind(elt.id, version)
 
@@ -295,8 +298,11 @@ class Normalizer:
 
     def emit_copy(self, version, atom):
         inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
-        self.ops.append(Op((version,), atom, "copy" if inputs else "const", self.origin,
+        constant = all(name in self.constants for name in inputs)
+        self.ops.append(Op((version,), atom, "const" if constant else "copy", self.origin,
                            inputs=inputs))
+        if constant:
+            self.constants.add(version)
 
     # ------------------------------------------------------------------ expressions
     def atom(self, node):
@@ -385,7 +391,7 @@ class Normalizer:
         if isinstance(node.op, ast.USub):
             if isinstance(operand, ast.Constant):
                 return ast.Constant(-operand.value)
-                return self.rule_op(node, operator.neg, [operand], {}, target)
+            return self.rule_op(node, operator.neg, [operand], {}, target)
         return self.constant_op(ast.UnaryOp(node.op, operand), target)
 
     def rebuild(self, node):
@@ -431,7 +437,7 @@ class Normalizer:
         rule = lookup(obj)
         if rule is not None:
             return self.rule_op(node, obj, args, kwargs, target)
-        if inspect.isfunction(obj):
+        if inspect.isfunction(obj) and not _from_library(obj):
             return self.user_call(node, obj, args, kwargs, target)
         raise self.error(func, f"call to {ast.unparse(func)!r} has no derivative rule and no "
                                "Python source to differentiate; register a rule with "
@@ -472,6 +478,12 @@ class Normalizer:
         bound_args = dict(bound.arguments)
         for p, default in rule.defaults.items():
             bound_args.setdefault(p, ast.Constant(default))
+        for p in rule.constants:
+            value = bound_args[p]
+            if not (isinstance(value, ast.Constant) or isinstance(value, ast.Tuple) and all(
+                    isinstance(e, ast.Constant) for e in value.elts)):
+                raise self.error(node, f"{rule.name}: {p!r} must be a constant (a literal, or a "
+                                       "number from globals or the closure)")
         for p in rule.diff_params():
             value = bound_args[p]
             if isinstance(value, ast.Tuple) and p not in ("arrays",):
@@ -484,8 +496,11 @@ class Normalizer:
             elts = value.elts if isinstance(value, ast.Tuple) else [value]
             inputs += [e.id for e in elts if isinstance(e, ast.Name)]
         target = target or self.fresh("t")
-        self.ops.append(Op((target,), expr, "rule", self.origin, rule=rule, args=bound_args,
-                           inputs=tuple(dict.fromkeys(inputs))))
+        constant = all(name in self.constants for name in inputs)
+        self.ops.append(Op((target,), expr, "const" if constant else "rule", self.origin,
+                           rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
+        if constant:
+            self.constants.add(target)
         return ast.Name(target, ast.Load())
 
     def render(self, rule, args, kwargs, bound):
@@ -535,7 +550,16 @@ class Normalizer:
     def constant_op(self, expr, target):
         target = target or self.fresh("t")
         self.ops.append(Op((target,), expr, "const", self.origin))
+        self.constants.add(target)
         return ast.Name(target, ast.Load())
+
+
+LIBRARIES = {"numpy", "scipy", "numba", "math", "builtins", "adcompiler"}
+
+
+def _from_library(func):
+    """True for functions of NumPy and friends: only a rule may differentiate them."""
+    return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES
 
 
 def _describe_target(target):

@@ -112,11 +112,12 @@ def _primal_statements(program):
 class Writer:
     """Writes the adjoint function of one program for one Spec."""
 
-    def __init__(self, module, program, spec, param_kinds):
+    def __init__(self, module, program, spec, param_types):
         self.module = module
         self.program = program
         self.spec = spec
-        self.kinds = analyze.kinds(program, param_kinds)
+        type_map = analyze.types(program, param_types)
+        self.kinds = analyze.kinds(type_map)
         taken = {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
         taken |= {t for op in program.ops for t in op.targets}
         self.suffix = "_adj" if any(n.endswith("_bar") for n in taken) else "_bar"
@@ -130,7 +131,7 @@ class Writer:
         else:
             self.outputs = _name(self.version(spec.of))
         out_names = [a.id for a in self._output_atoms() if isinstance(a, ast.Name)]
-        self.active = analyze.active(program, self.wrt, out_names)
+        self.active = analyze.active(program, self.wrt, out_names, analyze.integers(type_map))
 
     # ------------------------------------------------------------------ naming
     def version(self, name, input_value=False):
@@ -291,11 +292,12 @@ class Writer:
             self.accumulate(arg.id, _name(temp), out)
 
 
-def build(program, spec, param_kinds, library, name):
-    """(functions, main name): the generated functions, callees first, computing ``spec``."""
+def build(program, spec, param_types, library, name):
+    """(functions, main name): the generated functions, callees first, computing ``spec``.
+    ``param_types`` maps parameters to (SCALAR or ARRAY, is_integer)."""
     module = Module(library)
     name = module.unique(name)
-    main = Writer(module, program, spec, param_kinds).function(name)
+    main = Writer(module, program, spec, param_types).function(name)
     if spec.output == VJP:
         module.primal(program)
     return module.functions + [main], name

@@ -36,6 +36,8 @@ class Rule:
     elementwise: bool = False       # result is a scalar when every operand is
     nondiff: bool = False           # zero derivative (sign, floor, comparisons)
     operator: type = None           # ast operator class when the primitive is an operator
+    keeps_integers: bool = False    # integer operands give an integer result (+, sum, indexing)
+    constants: tuple = ()           # params that must be literals in the user's code (axis)
 
     def diff_params(self):
         if self.nondiff:
@@ -95,7 +97,8 @@ def _shares_to(body, param):
 
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
-            reduces=False, elementwise=None, operator=None, builder=None):
+            reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
+            constants=()):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
     ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
     def decorate(func):
@@ -104,7 +107,7 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
                     template=None if builder else body, result=names[0], builder=builder,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
-                    operator=operator)
+                    operator=operator, keeps_integers=keeps_integers, constants=constants)
         register(objs, rule)
         return func
     return decorate

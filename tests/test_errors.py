@@ -1,0 +1,152 @@
+"""Unsupported constructs raise DifferentiationError at decoration, with file, line and caret."""
+import math
+
+import numpy as np
+import pytest
+
+import adcompiler as adc
+from adcompiler import DifferentiationError
+
+WEIGHTS = np.ones(3)
+
+
+def uses_try(x):
+    try:
+        y = x * 2.0
+    except ValueError:
+        y = x
+    return y
+
+
+def uses_global(x):
+    global WEIGHTS
+    return x * 2.0
+
+
+def uses_with(x):
+    with open("f") as handle:
+        y = x
+    return y
+
+
+def uses_lambda(x):
+    square = lambda v: v * v  # noqa: E731
+    return square(x)
+
+
+def uses_comprehension(x):
+    return sum([x * k for k in range(3)])
+
+
+def uses_generator(x):
+    yield x
+
+
+def uses_global_array(x):
+    return np.sum(x * WEIGHTS)
+
+
+def calls_without_rule(x):
+    return math.gamma(x) + 1.0
+
+
+def calls_numpy_python_code(x):
+    return np.sum(np.fft.fft(x))
+
+
+def recursive(x):
+    return recursive(x)
+
+
+def varargs(*xs):
+    return xs[0]
+
+
+def early_return(x):
+    return x
+    y = x * 2.0
+    return y
+
+
+def nested_def(x):
+    def inner(v):
+        return v
+    return inner(x)
+
+
+def no_return(x):
+    y = x * 2.0
+
+
+def dict_literal(x):
+    d = {"a": x}
+    return x
+
+
+def undefined_name(x):
+    return x * not_defined  # noqa: F821
+
+
+def keepdims_variable(x, flag):
+    return np.sum(np.sum(x, axis=0, keepdims=flag))
+
+
+def unsupported_method(x):
+    return x.cumsum()
+
+
+CASES = [  # (function, what the message says, the source text the caret marks)
+    (uses_try, "'try' statements are not supported", "try:"),
+    (uses_global, "'global' declarations are not supported", "global WEIGHTS"),
+    (uses_with, "'with' statements are not supported", "with open"),
+    (uses_lambda, "lambda expressions are not supported", "lambda v: v * v"),
+    (uses_comprehension, "list comprehensions are not supported", "[x * k for k in range(3)]"),
+    (uses_generator, "generators ('yield') are not supported", "yield x"),
+    (uses_global_array, "'WEIGHTS' (ndarray) is a global value", "WEIGHTS"),
+    (calls_without_rule, "call to 'math.gamma' has no derivative rule", "math.gamma"),
+    (calls_numpy_python_code, "call to 'np.fft.fft' has no derivative rule", "np.fft.fft"),
+    (recursive, "recursive call to 'recursive'", "recursive(x)"),
+    (varargs, "*args parameters are not supported", "xs"),
+    (early_return, "an early 'return' is not supported", "return x"),
+    (nested_def, "nested function definitions are not supported", "def inner(v):"),
+    (no_return, "must end with a 'return' statement", None),
+    (dict_literal, "dict literals are not supported", '{"a": x}'),
+    (undefined_name, "name 'not_defined' is not defined", "not_defined"),
+    (unsupported_method, "method '.cumsum()' is not supported", "x.cumsum"),
+    (keepdims_variable, "'keepdims' must be a constant", "np.sum(x, axis=0, keepdims=flag)"),
+]
+
+
+@pytest.mark.parametrize("func, message, marked", CASES, ids=[c[0].__name__ for c in CASES])
+def test_error_names_construct_file_line_and_caret(func, message, marked):
+    with pytest.raises(DifferentiationError) as info:
+        adc.grad(func)
+    err = info.value
+    assert message in str(err)
+    assert err.filename == __file__
+    lines = open(__file__).read().splitlines()
+    assert 0 < err.lineno <= len(lines)
+    if marked is None:
+        return
+    assert marked in lines[err.lineno - 1]
+    text = str(err).splitlines()
+    assert f'File "{__file__}", line {err.lineno}' in text[1]
+    source_line, caret_line = text[2], text[3]
+    start = caret_line.index("^")
+    underlined = source_line[start:start + caret_line.count("^")]
+    assert marked.startswith(underlined) or underlined.startswith(marked) or marked in underlined
+
+
+def integer_power(x, n):
+    return x ** n
+
+
+def test_integer_argument_refused_with_a_clear_message():
+    with pytest.raises(TypeError, match="with respect to 'n': it is an integer"):
+        adc.grad(integer_power, wrt=1)(2.0, 3)
+    assert adc.grad(integer_power)(2.0, 3) == pytest.approx(12.0)
+
+
+def test_show_rejects_unknown_mode():
+    with pytest.raises(ValueError, match="unknown mode"):
+        adc.show(integer_power, mode="sideways")
