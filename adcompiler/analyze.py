@@ -101,7 +101,9 @@ def _is_integer_call(expr):
 def _rule_type(op, of):
     rule, args = op.rule, op.args
     operands = [of(a) for a in args.values() if isinstance(a, (ast.Name, ast.Constant))]
-    integer = rule.keeps_integers and all(i for _, i in operands)
+    values = [e for p in rule.diff_params() for e in
+              (args[p].elts if isinstance(args[p], ast.Tuple) else [args[p]])]
+    integer = rule.keeps_integers and all(of(v)[1] for v in values)
     if rule.reduces:
         axis, keepdims = args.get("axis"), args.get("keepdims")
         whole = isinstance(axis, ast.Constant) and axis.value is None

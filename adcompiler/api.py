@@ -40,6 +40,8 @@ class Derivative:
         self._validate_of()
         self._compiled = {}
         self._sources = {}
+        self._entries = {}
+        self._arity = len(self.program.params)
         functools.update_wrapper(self, func)
 
     # ------------------------------------------------------------------ names
@@ -129,43 +131,59 @@ class Derivative:
         return self._source(self._kinds(self._bind(args, kwargs)))[0]
 
     def __call__(self, *args, **kwargs):
-        values = self._bind(args, kwargs)
+        values = args if not kwargs and len(args) == self._arity else self._bind(args, kwargs)
+        key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in values])
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = self._entry(values)
+        fn, finish = entry
+        return fn(*values) if finish is None else finish(fn(*values), values)
+
+    def _entry(self, values):
+        """(compiled function, finishing step or None) for arguments of these types."""
         fn, spec, _ = self._function(self._kinds(values))
-        result = _scalar_types(fn(*values), spec, self.program.params, values)
+        casts = _scalar_casts(spec, self.program.params, values)
+        several = self.several and len(spec.wrt) == 1
         if self.output == ADJOINTS:
-            return dict(zip(spec.wrt, result))
-        if self.output == GRAD and self.several:
-            return result if len(spec.wrt) > 1 else (result,)
-        if self.output == VALUE_AND_GRAD and self.several and len(spec.wrt) == 1:
-            return result[0], (result[1],)
-        return result
+            return fn, lambda result, values: dict(zip(spec.wrt, _cast_all(casts, result)))
+        if self.output == VALUE_AND_GRAD:
+            if not (several or any(casts)):
+                return fn, None
+            return fn, lambda result, values: (
+                result[0], _wrap(_cast_all(casts, result[1]), several))
+        if not (several or any(casts)):
+            return fn, None
+        return fn, lambda result, values: _wrap(_cast_all(casts, result), several)
 
     def __repr__(self):
         return f"<adcompiler {self.output} of {self.func.__qualname__}>"
 
 
-def _scalar_types(result, spec, params, values):
-    """Give scalar gradients their argument's type (numba returns every scalar as a Python
-    float); a local's gradient gets the float type shared by the NumPy scalar arguments."""
+def _scalar_casts(spec, params, values):
+    """For each gradient, the NumPy scalar type to give it, or None. numba returns every scalar
+    as a Python float: a gradient gets its argument's type; a local's gradient the float type
+    shared by the NumPy scalar arguments."""
     numpy_scalars = {type(v) for v in values if isinstance(v, np.floating)}
     shared = numpy_scalars.pop() if len(numpy_scalars) == 1 else None
     by_name = dict(zip(params, values))
-
-    def fix(name, g):
+    casts = []
+    for name in spec.wrt:
         like = by_name.get(name)
-        if isinstance(g, float):
-            if isinstance(like, np.floating):
-                return type(like)(g)
-            if like is None and shared is not None:
-                return shared(g)
-        return g
+        casts.append(type(like) if isinstance(like, np.floating) else
+                     shared if name not in by_name else None)
+    return casts
 
-    if spec.output == VALUE_AND_GRAD:
-        value, grads = result
-        return value, _scalar_types(grads, Spec(spec.wrt, spec.of, GRAD), params, values)
-    if isinstance(result, tuple):
-        return tuple(fix(name, g) for name, g in zip(spec.wrt, result))
-    return fix(spec.wrt[0], result)
+
+def _cast_all(casts, result):
+    if len(casts) == 1 and not isinstance(result, tuple):
+        cast = casts[0]
+        return cast(result) if cast and isinstance(result, float) else result
+    return tuple(cast(g) if cast and isinstance(g, float) else g
+                 for cast, g in zip(casts, result))
+
+
+def _wrap(result, several):
+    return (result,) if several else result
 
 
 def _derive(func, wrt, of, output, jit):
