@@ -10,8 +10,8 @@ import operator
 
 import numpy as np
 
-from .rules import adjoint, lookup, nondifferentiable, register
 from . import rules
+from .rules import Share, adjoint, lookup, nondifferentiable, register
 
 
 def _alias(obj, of, name=None):
@@ -58,26 +58,30 @@ def _const_value(node):
         and not isinstance(node.value, bool) else None
 
 
+def _expr(text):
+    return ast.parse(text, mode="eval").body
+
+
 def _pow_shares(inst):
     """a ** b, with a constant exponent folded: x ** 2 gives ``x_bar = y_bar * 2 * x``."""
-    a, b, y_bar, y = inst.args["a"], inst.args["b"], inst.result_bar(), inst.target
+    a, b = inst.args["a"], inst.args["b"]
     c = _const_value(b)
     if c is None:
-        da = f"{y_bar.id} * {ast.unparse(b)} * {ast.unparse(a)} ** ({ast.unparse(b)} - 1)"
+        da = "y_bar * b * a ** (b - 1)"
     elif c == 1:
-        da = y_bar.id
+        da = "y_bar"
     elif c == 2:
-        da = f"{y_bar.id} * 2 * {ast.unparse(a)}"
+        da = "y_bar * 2 * a"
     else:
-        da = f"{y_bar.id} * {c!r} * {ast.unparse(a)} ** {c - 1!r}"
-    shares = [(a, ast.parse(da, mode="eval").body)]
+        da = f"y_bar * {c!r} * a ** {c - 1!r}"
+    shares = [Share("a", a, _expr(da))] if isinstance(a, ast.Name) else []
     if isinstance(b, ast.Name):
-        db = f"{y_bar.id} * {y.id} * log_or_zero({ast.unparse(a)})"
-        shares.append((b, ast.parse(db, mode="eval").body))
+        shares.append(Share("b", b, _expr("y_bar * y * log_or_zero(a)")))
     return [], shares
 
 
-@adjoint(operator.pow, name="**", operator=ast.Pow, broadcast=True, builder=_pow_shares, keeps_integers=True)
+@adjoint(operator.pow, name="**", operator=ast.Pow, broadcast=True, builder=_pow_shares,
+         key="power", keeps_integers=True)
 def _(y, a, b):
     pass
 
@@ -292,14 +296,13 @@ def _constant_ints(node, what):
 
 def _transpose_shares(inst):
     axes = inst.args.get("axes")
-    y_bar = inst.result_bar().id
     if axes is None or (isinstance(axes, ast.Constant) and axes.value is None):
-        share = f"np.transpose({y_bar})"
+        share = "np.transpose(y_bar)"
     else:
         perm = _constant_ints(axes, "transpose's axes")
         inverse = tuple(sorted(range(len(perm)), key=lambda k: perm[k] % len(perm)))
-        share = f"np.transpose({y_bar}, {inverse!r})"
-    return [], [(inst.args["x"], ast.parse(share, mode="eval").body)]
+        share = f"np.transpose(y_bar, {inverse!r})"
+    return [], [Share("x", inst.args["x"], _expr(share))]
 
 
 @adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True, constants=("axes",))
@@ -316,12 +319,8 @@ def _index_along(axis, key):
 
 def _stack_shares(inst):
     axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "stack's axis")
-    y_bar = inst.result_bar().id
-    shares = []
-    for k, elt in enumerate(inst.args["arrays"].elts):
-        shares.append((elt, ast.parse(f"{y_bar}[{_index_along(axis, str(k))}]",
-                                      mode="eval").body))
-    return [], shares
+    return [], [Share("arrays", elt, _expr(f"y_bar[{_index_along(axis, str(k))}]"))
+                for k, elt in enumerate(inst.args["arrays"].elts)]
 
 
 @adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",), keeps_integers=True, constants=("axis",))
@@ -331,15 +330,13 @@ def _(y, arrays, axis=0):
 
 def _concatenate_shares(inst):
     axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "concatenate's axis")
-    y_bar = inst.result_bar().id
     prelude, shares, start = [], [], "0"
     for elt in inst.args["arrays"].elts:
         end = inst.fresh(f"{inst.target.id}_end")
         size = f"{ast.unparse(elt)}.shape[{axis}]"
         prelude.append(ast.parse(f"{end} = {size}" if start == "0" else f"{end} = {start} + {size}"
                                  ).body[0])
-        shares.append((elt, ast.parse(f"{y_bar}[{_index_along(axis, f'{start}:{end}')}]",
-                                      mode="eval").body))
+        shares.append(Share("arrays", elt, _expr(f"y_bar[{_index_along(axis, f'{start}:{end}')}]")))
         start = end
     return prelude, shares
 
@@ -351,7 +348,7 @@ def _(y, arrays, axis=0):
 
 def _getitem_shares(inst):
     """y = x[index]: y_bar is added into x_bar at the same index."""
-    return [], [(inst.args["x"], inst.result_bar(), inst.args["index"])]
+    return [], [Share("x", inst.args["x"], _expr("y_bar"), index=inst.args["index"])]
 
 
 @adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",), keeps_integers=True)

@@ -8,11 +8,13 @@ written at an index goes into a buffer the function owns (copied first if it mig
 import ast
 from dataclasses import dataclass
 
-from . import analyze
+from . import analyze, support
 from .codegen import comment
 from .rules import Instance, instantiate
 
 GRAD, VALUE_AND_GRAD, VJP, ADJOINTS = "grad", "value_and_grad", "vjp", "adjoints"
+RESERVED = {"np", "math", "abs", "pow", "max", "min", "float", "int", "len", "range", "round",
+            "print", "sum"} | set(support.__all__)
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,26 @@ class Module:
     """The functions of one generated module, in a deterministic order."""
 
     def __init__(self, library):
-        self.used = set(library.used_names)
+        self.used = set(library.used_names) | RESERVED
+        for program in library.programs.values():       # locals would shadow module helpers
+            self.used |= {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
+            self.used |= {t for op in program.ops for t in op.targets}
+        self.helpers = []           # ast.FunctionDef of the array helpers, in order of first use
+        self.helper_names = {}      # (hint, body dump) -> name
         self.functions = []         # ast.FunctionDef, in order of completion
         self.primals = {}           # Program -> written
         self.vjps = {}              # (Program, wrt params) -> function name
+
+    def helper(self, hint, params, body, doc):
+        """The name of a module-level function ``def NAME(params): return body``, written once.
+        Array code calls these instead of inlining array expressions: numba compiles each once
+        per type signature, which keeps compile time low (docs/how-it-works.md)."""
+        key = (hint, tuple(params), ast.dump(body))
+        if key not in self.helper_names:
+            name = self.helper_names[key] = self.unique(hint)
+            statements = [comment(doc), ast.Return(body)]
+            self.helpers.append(_function(name, list(params), statements))
+        return self.helper_names[key]
 
     def unique(self, name):
         candidate, k = name, 1
@@ -66,7 +84,7 @@ class Module:
         self.primals[program] = True
         for callee in program.callees:
             self.primal(callee)
-        body = _primal_statements(program) + [ast.Return(program.result)]
+        body = _primal_statements(program, {}, self) + [ast.Return(program.result)]
         self.functions.append(_function(program.name, program.params, body))
 
     def vjp(self, program, wrt):
@@ -89,8 +107,9 @@ def _function(name, params, body):
         ast.FunctionDef(name, args, body or [ast.Pass()], [], None)
 
 
-def _primal_statements(program):
-    """The primal operations, with the user's line as a comment wherever it was split up."""
+def _primal_statements(program, kinds, module):
+    """The primal operations, with the user's line as a comment wherever it was split up.
+    Element-wise operations on (possibly) arrays call module helpers."""
     out, last_origin = [], None
     for op in program.ops:
         if op.origin is not last_origin:
@@ -98,15 +117,30 @@ def _primal_statements(program):
             group = [o for o in program.ops if o.origin is op.origin]
             if len(group) > 1:
                 out.append(comment(program.comments[id(op.origin)]))
-        if op.targets:
-            target = _name(op.targets[0]) if len(op.targets) == 1 else \
-                ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
-            if isinstance(target, ast.Name):
-                target.ctx = ast.Store()
-            out.append(ast.Assign([target], op.expr))
-        else:
+        if not op.targets:
             out.append(ast.Expr(op.expr))
+            continue
+        target = _name(op.targets[0]) if len(op.targets) == 1 else \
+            ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
+        target.ctx = ast.Store()
+        expr = op.expr
+        if op.kind == "rule" and op.rule.elementwise and not op.rule.primal \
+                and kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
+            expr = _primal_helper_call(op, module)
+        out.append(ast.Assign([target], expr))
     return out
+
+
+def _primal_helper_call(op, module):
+    rule = op.rule
+    body = rule.expression()
+    name = module.helper(rule.key, rule.params, body, f"{ast.unparse(body)}, element-wise")
+    return _call(name, *[op.args[p] for p in rule.params])
+
+
+def _has_arithmetic(expr):
+    """True if evaluating ``expr`` on arrays would be an inline array expression."""
+    return any(isinstance(n, (ast.BinOp, ast.UnaryOp, ast.Compare)) for n in ast.walk(expr))
 
 
 class Writer:
@@ -179,7 +213,7 @@ class Writer:
     def function(self, name):
         program, spec = self.program, self.spec
         params = list(program.params)
-        body = _primal_statements(program)
+        body = _primal_statements(program, self.kinds, self.module)
         for callee in program.callees:
             self.module.primal(callee)
         seeds = self.seed(params, body)
@@ -256,18 +290,32 @@ class Writer:
             return
         inst = Instance(op.rule, _name(target), op.args, self.bar, self.fresh)
         prelude, shares = instantiate(inst)
-        shares = [s for s in shares if s[0].id in self.active]
+        shares = [s for s in shares if s.arg.id in self.active]
         if not shares:
             return
         out.extend(prelude)
         for share in shares:
-            arg, expr = share[0], share[1]
-            if op.rule.broadcast and self.needs_unbroadcast(arg, op.args):
-                expr = _call("unbroadcast", expr, _name(arg.id))
-            if len(share) == 3:
-                self.accumulate_at(arg.id, share[2], expr, out)
+            expr = self.share_expression(inst, share)
+            if op.rule.broadcast and self.needs_unbroadcast(share.arg, op.args):
+                expr = _call("unbroadcast", expr, _name(share.arg.id))
+            if share.index is not None:
+                self.accumulate_at(share.arg.id, share.index, expr, out)
             else:
-                self.accumulate(arg.id, expr, out)
+                self.accumulate(share.arg.id, expr, out)
+
+    def share_expression(self, inst, share):
+        """The share in call-site names: inline for scalars, a helper call for arrays."""
+        rule = inst.rule
+        if self.kinds.get(inst.target.id, analyze.ARRAY) == analyze.SCALAR \
+                or not _has_arithmetic(share.expr):
+            return inst.substitute(share.expr)
+        used = {n.id for n in ast.walk(share.expr) if isinstance(n, ast.Name)}
+        roles = [r for r in [rule.result + "_bar", rule.result] + rule.params if r in used]
+        doc = f"{rule.result} = {ast.unparse(rule.expression())}: " \
+              f"{share.role}_bar += {ast.unparse(share.expr)}"
+        name = self.module.helper(f"{rule.key}_adjoint_{share.role}", roles, share.expr, doc)
+        mapping = inst.mapping()
+        return _call(name, *[mapping[r] for r in roles])
 
     def needs_unbroadcast(self, arg, args):
         """True unless no other operand can broadcast ``arg`` up to the result's shape."""
@@ -300,4 +348,4 @@ def build(program, spec, param_types, library, name):
     main = Writer(module, program, spec, param_types).function(name)
     if spec.output == VJP:
         module.primal(program)
-    return module.functions + [main], name
+    return module.helpers + module.functions + [main], name

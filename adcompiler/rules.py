@@ -7,15 +7,16 @@ A rule is written as a template that reads as math::
         x_bar += y_bar * np.cos(x)
 
 The first parameter names the result, the others the call's arguments (with the primitive's own
-defaults). ``x_bar += e`` states x's share of the adjoint; any other statement is a helper line.
-The reverse transform substitutes the real names and accumulates each share. Rules that are easier
-written as code than as a template (indexing, stacking) give a *builder* instead.
+defaults). Each line ``x_bar += e`` states x's share of the adjoint. The reverse transform writes
+each share with the call site's names (or, on arrays, as a call to a small helper holding ``e``)
+and accumulates it. Rules easier written as code than as a template (indexing, stacking) give a
+*builder* instead, which returns the same Shares.
 """
 import ast
 import copy
 import inspect
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 RESULT = "y"            # conventional name of the result in templates (any first param works)
 
@@ -38,6 +39,15 @@ class Rule:
     operator: type = None           # ast operator class when the primitive is an operator
     keeps_integers: bool = False    # integer operands give an integer result (+, sum, indexing)
     constants: tuple = ()           # params that must be literals in the user's code (axis)
+    key: str = ""                   # short name for helpers in generated code ("mul", "sin")
+
+    def expression(self):
+        """The primitive applied to its parameters' names: ``a + b``, ``np.sin(x)``."""
+        roles = [ast.Name(p, ast.Load()) for p in self.params]
+        if self.operator is not None:
+            return ast.UnaryOp(self.operator(), roles[0]) if len(roles) == 1 else \
+                ast.BinOp(roles[0], self.operator(), roles[1])
+        return ast.Call(ast.parse(self.name, mode="eval").body, roles, [])
 
     def diff_params(self):
         if self.nondiff:
@@ -86,8 +96,13 @@ def _template_of(func):
     names = list(sig.parameters)
     defaults = {k: p.default for k, p in sig.parameters.items()
                 if p.default is not inspect.Parameter.empty}
-    body = [s for s in fdef.body if not (isinstance(s, ast.Expr)
-                                         and isinstance(s.value, ast.Constant))]
+    body = [s for s in fdef.body if not (isinstance(s, (ast.Expr, ast.Pass))
+                                         and not isinstance(getattr(s, "value", None), ast.Call))]
+    for stmt in body:
+        if not (isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name)
+                and stmt.target.id[:-4] in names[1:] and stmt.target.id.endswith("_bar")):
+            raise ValueError(f"rule template {func.__qualname__}: every line must be "
+                             f"'<parameter>_bar += <expression>', not {ast.unparse(stmt)!r}")
     return names, defaults, body
 
 
@@ -98,12 +113,13 @@ def _shares_to(body, param):
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
             reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
-            constants=()):
+            constants=(), key=None):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
     ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
     def decorate(func):
         names, defaults, body = _template_of(func)
-        rule = Rule(name=name or canonical_name(objs[0]), params=names[1:], defaults=defaults,
+        rule = Rule(name=name or canonical_name(objs[0]), key=key or _key(objs[0], name),
+                    params=names[1:], defaults=defaults,
                     template=None if builder else body, result=names[0], builder=builder,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
@@ -111,6 +127,13 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
         register(objs, rule)
         return func
     return decorate
+
+
+def _key(obj, name):
+    """A short identifier for a primitive: "mul" for *, "sin" for np.sin, "abs" for np.abs."""
+    if name and name.replace(".", "").replace("_", "").isalnum():
+        return name.split(".")[-1]
+    return obj.__name__
 
 
 def nondifferentiable(*objs, name=None, params=("x",)):
@@ -123,17 +146,33 @@ def nondifferentiable(*objs, name=None, params=("x",)):
 # --------------------------------------------------------------------------- instantiation
 
 @dataclass
+class Share:
+    """One input's share of a result's adjoint, written in the template's own names."""
+    role: str                       # the parameter it belongs to ("x", "a", "arrays")
+    arg: ast.Name                   # the variable at the call site that receives it
+    expr: ast.expr                  # in terms of the result, its adjoint and the parameters
+    index: ast.expr = None          # given: the share goes into arg_bar[index] (call-site names)
+
+
+@dataclass
 class Instance:
     """A rule applied at one call site: the names the template's parameters stand for."""
     rule: Rule
-    target: ast.expr                # the result (a Name)
+    target: ast.Name                # the result
     args: dict                      # param -> ast expression at the call site
     bar: object                     # callable(name: str) -> adjoint variable name
     fresh: object                   # callable(hint: str) -> a new unique name
-    shares: list = field(default_factory=list)
 
-    def result_bar(self):
-        return ast.Name(self.bar(self.target.id), ast.Load())
+    def mapping(self):
+        """Template name -> call-site expression."""
+        out = dict(self.args)
+        out[self.rule.result] = self.target
+        out[self.rule.result + "_bar"] = ast.Name(self.bar(self.target.id), ast.Load())
+        return out
+
+    def substitute(self, node):
+        """``node`` (in template names) rewritten in call-site names."""
+        return _Substitute(self.mapping()).visit(copy.deepcopy(node))
 
 
 class _Substitute(ast.NodeTransformer):
@@ -150,24 +189,14 @@ class _Substitute(ast.NodeTransformer):
 
 
 def instantiate(inst):
-    """(prelude statements, [(arg Name, share expression)]) for one call site."""
+    """(prelude statements in call-site names, [Share]) for one call site."""
     rule = inst.rule
     if rule.builder is not None:
         return rule.builder(inst)
-    mapping = dict(inst.args)
-    mapping[rule.result] = inst.target
-    mapping[rule.result + "_bar"] = inst.result_bar()
-    locals_ = {t.id for s in rule.template if isinstance(s, ast.Assign) for t in s.targets
-               if isinstance(t, ast.Name)}
-    for name in sorted(locals_):
-        mapping[name] = ast.Name(inst.fresh(f"{inst.target.id}_{name}"), ast.Load())
-    prelude, shares = [], []
+    shares = []
     for stmt in rule.template:
-        if isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) \
-                and stmt.target.id.endswith("_bar") and stmt.target.id[:-4] in rule.params:
-            arg = inst.args.get(stmt.target.id[:-4])
-            if isinstance(arg, ast.Name):
-                shares.append((arg, _Substitute(mapping).visit(copy.deepcopy(stmt.value))))
-        else:
-            prelude.append(_Substitute(mapping).visit(copy.deepcopy(stmt)))
-    return prelude, shares
+        role = stmt.target.id[:-4]
+        arg = inst.args.get(role)
+        if isinstance(arg, ast.Name):
+            shares.append(Share(role, arg, copy.deepcopy(stmt.value)))
+    return [], shares

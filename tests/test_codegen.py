@@ -36,9 +36,16 @@ def chain_grad(x):
 
 
 def test_chain_rule_reads_like_the_lesson():
-    source = adc.grad(chain).source
+    source = adc.grad(chain).source_for(2.0)
     assert source.endswith(EXPECTED_CHAIN)
     assert "from adcompiler.support import cast_like, ones_like\n" in source
+
+
+def test_array_code_calls_helpers_that_show_their_math():
+    source = adc.grad(chain).source
+    assert "def power_adjoint_a(y_bar, a):\n    # y = a ** b: a_bar += y_bar * 2 * a\n" in source
+    assert "    x_bar = power_adjoint_a(v_bar, x)\n" in source
+    assert "    u = sin(v)\n" in source and "def sin(x):\n    # np.sin(x), element-wise" in source
 
 
 def neuron(w, b, x, y):
