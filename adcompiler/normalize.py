@@ -269,7 +269,7 @@ class Normalizer:
                 raise self.error(value_node, "cannot unpack: the number of values does not match")
             atoms = [self.value(e, allow_tuple=True) for e in value_node.elts]
             return self.unpack_atoms(target, atoms)
-        value = self.value(value_node, allow_tuple=True, multi=len(target.elts))
+        value = self.value(value_node, allow_tuple=True)
         if isinstance(value, ast.Tuple):
             if len(value.elts) != len(target.elts):
                 raise self.error(value_node, "cannot unpack: the number of values does not match")
@@ -306,10 +306,10 @@ class Normalizer:
 
     # ------------------------------------------------------------------ expressions
     def atom(self, node):
-        value = self.value(node)
-        return value
+        """``node`` as a Name or Constant (operations emitted as needed)."""
+        return self.value(node)
 
-    def value(self, node, target=None, allow_tuple=False, multi=None):
+    def value(self, node, target=None, allow_tuple=False):
         """Emit the operations computing ``node``; return an atom (Name, Constant) or a Tuple of
         atoms. With ``target``, a computed result is assigned to that name."""
         kind = type(node)
@@ -334,7 +334,7 @@ class Normalizer:
         if isinstance(node, (ast.Compare, ast.BoolOp)):
             return self.constant_op(self.rebuild(node), target)
         if isinstance(node, ast.Call):
-            return self.call(node, target, multi)
+            return self.call(node, target)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, target)
         raise self.error(node, f"'{type(node).__name__}' expressions are not supported")
@@ -420,7 +420,7 @@ class Normalizer:
             return ast.Tuple([self.index(e) for e in node.elts], ast.Load())
         return self.atom(node)
 
-    def call(self, node, target, multi):
+    def call(self, node, target):
         func = node.func
         for arg in node.args:
             if isinstance(arg, ast.Starred):

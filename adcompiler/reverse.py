@@ -6,6 +6,7 @@ of ``x`` is ``x_bar``. The first share of an adjoint assigns it; later shares ad
 written at an index goes into a buffer the function owns (copied first if it might be shared).
 """
 import ast
+from collections import Counter
 from dataclasses import dataclass
 
 from . import analyze, support
@@ -31,9 +32,7 @@ def _name(id_):
 
 
 def _assign(target, value):
-    node = ast.Assign([ast.Name(target, ast.Store())] if isinstance(target, str) else [target],
-                      value)
-    return node
+    return ast.Assign([ast.Name(target, ast.Store())], value)
 
 
 def _call(func, *args):
@@ -47,7 +46,9 @@ def _parse_expr(text):
 class Module:
     """The functions of one generated module, in a deterministic order."""
 
-    def __init__(self, library):
+    def __init__(self, library, use_helpers=True):
+        self.use_helpers = use_helpers
+        self.helper_calls = 0
         self.used = set(library.used_names) | RESERVED
         for program in library.programs.values():       # locals would shadow module helpers
             self.used |= {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
@@ -63,6 +64,7 @@ class Module:
         Array code calls these instead of inlining array expressions: numba compiles each once
         per type signature, which keeps compile time low (docs/how-it-works.md)."""
         key = (hint, tuple(params), ast.dump(body))
+        self.helper_calls += 1
         if key not in self.helper_names:
             name = self.helper_names[key] = self.unique(hint)
             statements = [comment(doc), ast.Return(body)]
@@ -110,12 +112,12 @@ def _function(name, params, body):
 def _primal_statements(program, kinds, module):
     """The primal operations, with the user's line as a comment wherever it was split up.
     Element-wise operations on (possibly) arrays call module helpers."""
+    ops_per_line = Counter(id(op.origin) for op in program.ops)
     out, last_origin = [], None
     for op in program.ops:
         if op.origin is not last_origin:
             last_origin = op.origin
-            group = [o for o in program.ops if o.origin is op.origin]
-            if len(group) > 1:
+            if ops_per_line[id(op.origin)] > 1:
                 out.append(comment(program.comments[id(op.origin)]))
         if not op.targets:
             out.append(ast.Expr(op.expr))
@@ -124,8 +126,8 @@ def _primal_statements(program, kinds, module):
             ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
         target.ctx = ast.Store()
         expr = op.expr
-        if op.kind == "rule" and op.rule.elementwise and not op.rule.primal \
-                and kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
+        if module.use_helpers and op.kind == "rule" and op.rule.elementwise \
+                and not op.rule.primal and kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
             expr = _primal_helper_call(op, module)
         out.append(ast.Assign([target], expr))
     return out
@@ -216,7 +218,7 @@ class Writer:
         body = _primal_statements(program, self.kinds, self.module)
         for callee in program.callees:
             self.module.primal(callee)
-        seeds = self.seed(params, body)
+        seeds = self.seed()
         adjoint, last_origin = [], None
         for op in reversed(program.ops):
             if op.kind == "const" or not any(t in self.active for t in op.targets):
@@ -230,7 +232,7 @@ class Writer:
         body.append(ast.Return(self.returned()))
         return _function(name, params + ([] if spec.output != VJP else self.seed_params), body)
 
-    def seed(self, params, body):
+    def seed(self):
         """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
         atoms = self._output_atoms()
         self.seed_params = []
@@ -306,8 +308,8 @@ class Writer:
     def share_expression(self, inst, share):
         """The share in call-site names: inline for scalars, a helper call for arrays."""
         rule = inst.rule
-        if self.kinds.get(inst.target.id, analyze.ARRAY) == analyze.SCALAR \
-                or not _has_arithmetic(share.expr):
+        if not self.module.use_helpers or not _has_arithmetic(share.expr) \
+                or self.kinds.get(inst.target.id, analyze.ARRAY) == analyze.SCALAR:
             return inst.substitute(share.expr)
         used = {n.id for n in ast.walk(share.expr) if isinstance(n, ast.Name)}
         roles = [r for r in [rule.result + "_bar", rule.result] + rule.params if r in used]
@@ -340,12 +342,22 @@ class Writer:
             self.accumulate(arg.id, _name(temp), out)
 
 
+HELPERS_PAY_OFF = 2    # call sites per distinct helper at which helpers beat inline code
+
+
 def build(program, spec, param_types, library, name):
     """(functions, main name): the generated functions, callees first, computing ``spec``.
-    ``param_types`` maps parameters to (SCALAR or ARRAY, is_integer)."""
-    module = Module(library)
-    name = module.unique(name)
-    main = Writer(module, program, spec, param_types).function(name)
-    if spec.output == VJP:
-        module.primal(program)
-    return module.helpers + module.functions + [main], name
+    ``param_types`` maps parameters to (SCALAR or ARRAY, is_integer).
+
+    Array work goes through module helpers when they are shared enough to pay for their own
+    compilation (numba compiles an inline array expression in ~0.1 s, a helper in ~0.15 s plus
+    ~0.016 s per call); otherwise it is written inline."""
+    for use_helpers in (True, False):
+        module = Module(library, use_helpers)
+        main_name = module.unique(name)
+        main = Writer(module, program, spec, param_types).function(main_name)
+        if spec.output == VJP:
+            module.primal(program)
+        if not module.helpers or module.helper_calls >= HELPERS_PAY_OFF * len(module.helpers):
+            break
+    return module.helpers + module.functions + [main], main_name

@@ -8,7 +8,10 @@ For each lesson function and a 1,000-element vector expression, in jit mode, tim
   training step would call it), and through ``adcompiler.grad``'s Python wrapper;
 - the first call of the gradient in a new process with a cold and with a warm cache directory.
 
-Usage: python benchmarks/straightline.py [--repeats 7]
+With --deep, also the cold compile time of the gradient of a 30-layer element-wise function
+(~650 generated statements), the case that decides how array code is generated.
+
+Usage: python benchmarks/straightline.py [--repeats 7] [--deep]
 """
 import argparse
 import importlib.util
@@ -99,6 +102,30 @@ FIRST_CALL = textwrap.dedent("""
 """)
 
 
+DEEP = textwrap.dedent("""
+    import sys, time, numpy as np
+    sys.path.insert(0, {folder!r})
+    import adcompiler as adc
+    from deep import deep
+    g = adc.grad(deep)
+    x = np.linspace(0.1, 1.0, 100)
+    start = time.perf_counter()
+    g(x, x)
+    print(time.perf_counter() - start)
+""")
+
+
+def deep_compile_time(folder):
+    """Cold first call (compile) of the gradient of 30 element-wise layers."""
+    lines = ["import numpy as np", "", "def deep(x, w):", "    h = x"]
+    lines += [f"    h = np.tanh(h * w + {k / 100}) * np.exp(-h * h) + np.sin(h)" for k in range(30)]
+    (Path(folder) / "deep.py").write_text("\n".join(lines + ["    return np.sum(h * h)", ""]))
+    env = dict(os.environ, ADC_CACHE_DIR=str(Path(folder) / "cache"))
+    out = subprocess.run([sys.executable, "-c", DEEP.format(folder=str(folder))], env=env,
+                         capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
 def first_call(cache):
     env = dict(os.environ, ADC_CACHE_DIR=str(cache))
     script = FIRST_CALL.format(bench=str(Path(__file__).parent))
@@ -110,6 +137,7 @@ def first_call(cache):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--deep", action="store_true", help="also time a deep gradient's compile")
     args = parser.parse_args(argv)
     print("| function | function (µs) | compiled gradient (µs) | ratio | grad() call (µs) "
           "| ratio |")
@@ -129,6 +157,9 @@ def main(argv=None):
     print("First call of grad(vector_expression) in a new process, import included:")
     print(f"- cold cache: {cold:.2f} s")
     print(f"- warm cache: {statistics.median(warm):.2f} s (median of 3)")
+    if args.deep:
+        with tempfile.TemporaryDirectory() as folder:
+            print(f"- cold compile of a 30-layer gradient: {deep_compile_time(folder):.1f} s")
 
 
 if __name__ == "__main__":
