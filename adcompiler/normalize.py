@@ -96,12 +96,17 @@ class Library:
         return program
 
     def unique(self, name):
-        candidate, k = name, 1
-        while candidate in self.used_names:
-            k += 1
-            candidate = f"{name}_{k}"
-        self.used_names.add(candidate)
-        return candidate
+        return unique_name(name, self.used_names)
+
+
+def unique_name(name, used):
+    """``name``, or ``name_2``, ``name_3``, ... : the first not in ``used`` (which it joins)."""
+    candidate, k = name, 1
+    while candidate in used:
+        k += 1
+        candidate = f"{name}_{k}"
+    used.add(candidate)
+    return candidate
 
 
 def normalize(func, library=None):

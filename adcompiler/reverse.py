@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from . import analyze, support
 from .codegen import comment
+from .normalize import unique_name
 from .rules import Instance, instantiate
 
 GRAD, VALUE_AND_GRAD, VJP, ADJOINTS = "grad", "value_and_grad", "vjp", "adjoints"
@@ -72,12 +73,7 @@ class Module:
         return self.helper_names[key]
 
     def unique(self, name):
-        candidate, k = name, 1
-        while candidate in self.used:
-            k += 1
-            candidate = f"{name}_{k}"
-        self.used.add(candidate)
-        return candidate
+        return unique_name(name, self.used)
 
     def primal(self, program):
         """Write ``program`` as a plain function (for callees), once."""
