@@ -10,21 +10,28 @@ SCALAR, ARRAY = "scalar", "array"       # ARRAY means "may be an array"
 
 
 def varied(program, seeds, integers=()):
-    """Names that depend differentiably on any of ``seeds`` (integers never do)."""
-    out = set(seeds)
-    for op in program.ops:
-        if op.kind != "const" and any(name in out for name in op.inputs):
-            out.update(t for t in op.targets if t not in integers)
-    return out
+    """Names that depend differentiably on any of ``seeds`` (integers never do). Loops feed
+    values back, so the sweep repeats until nothing changes."""
+    out, ops = set(seeds), program.ops
+    while True:
+        size = len(out)
+        for op in ops:
+            if op.kind != "const" and any(name in out for name in op.inputs):
+                out.update(t for t in op.targets if t not in integers)
+        if len(out) == size:
+            return out
 
 
 def useful(program, seeds):
     """Names on which any of ``seeds`` depends differentiably."""
-    out = set(seeds)
-    for op in reversed(program.ops):
-        if op.kind != "const" and any(t in out for t in op.targets):
-            out.update(op.inputs)
-    return out
+    out, ops = set(seeds), program.ops[::-1]
+    while True:
+        size = len(out)
+        for op in ops:
+            if op.kind != "const" and any(t in out for t in op.targets):
+                out.update(op.inputs)
+        if len(out) == size:
+            return out
 
 
 def active(program, wrt, of, integers=()):
@@ -42,6 +49,7 @@ def result_names(program):
 def types(program, param_types):
     """Name -> (SCALAR or ARRAY, is_integer), from the parameters' (unknown: (ARRAY, False))."""
     known = dict(param_types)
+    known.update({index: (SCALAR, True) for index in loop_indices(program.body)})
 
     def of(node):
         if isinstance(node, ast.Constant):
@@ -50,7 +58,16 @@ def types(program, param_types):
             return known.get(node.id, (ARRAY, False))
         return ARRAY, False
 
-    for op in program.ops:
+    ops = program.ops
+    while True:
+        before = dict(known)
+        _type_sweep(ops, known, of)
+        if known == before:
+            return known
+
+
+def _type_sweep(ops, known, of):
+    for op in ops:
         if not op.targets:
             continue
         if op.kind == "call":
@@ -68,8 +85,13 @@ def types(program, param_types):
         else:
             result = _rule_type(op, of)
         for target in op.targets:
-            known[target] = result
-    return known
+            previous = known.get(target)
+            known[target] = result if previous is None else _join(previous, result)
+
+
+def _join(a, b):
+    """The type of a name assigned both ``a`` and ``b`` (in a loop or two branches)."""
+    return (SCALAR if a[0] == b[0] == SCALAR else ARRAY), a[1] and b[1]
 
 
 def integers(type_map):
@@ -84,8 +106,22 @@ def _operands(expr):
     return [n for n in ast.walk(expr) if isinstance(n, (ast.Name, ast.Constant))]
 
 
+def loop_indices(body):
+    """The index names of the range loops in a structured body, nested ones included."""
+    from .normalize import If, Loop
+    out = []
+    for node in body:
+        if isinstance(node, If):
+            out += loop_indices(node.body) + loop_indices(node.orelse)
+        elif isinstance(node, Loop):
+            out += ([node.index] if node.index else []) + loop_indices(node.body)
+    return out
+
+
 def _const_type(expr, of):
     """Shapes, flags and counts: integers; a comparison of scalars is a scalar."""
+    if isinstance(expr, (ast.Name, ast.Constant)):
+        return of(expr)
     if isinstance(expr, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)):
         scalar = all(of(n)[0] == SCALAR for n in _operands(expr))
         return (SCALAR if scalar else ARRAY), True

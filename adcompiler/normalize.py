@@ -21,8 +21,7 @@ BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
 INTEGER_BINOPS = (ast.FloorDiv, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
 
 UNSUPPORTED_STATEMENTS = {
-    ast.For: "'for' loops", ast.AsyncFor: "'async for' loops", ast.While: "'while' loops",
-    ast.If: "'if' statements", ast.Try: "'try' statements", ast.With: "'with' statements",
+    ast.AsyncFor: "'async for' loops", ast.Try: "'try' statements", ast.With: "'with' statements",
     ast.AsyncWith: "'async with' statements", ast.Global: "'global' declarations",
     ast.Nonlocal: "'nonlocal' declarations", ast.Import: "imports inside the function",
     ast.ImportFrom: "imports inside the function", ast.Delete: "'del' statements",
@@ -37,7 +36,7 @@ if hasattr(ast, "TryStar"):
     UNSUPPORTED_STATEMENTS[ast.TryStar] = "'try' statements"
 
 UNSUPPORTED_EXPRESSIONS = {
-    ast.IfExp: "conditional expressions", ast.Lambda: "lambda expressions",
+    ast.Lambda: "lambda expressions",
     ast.ListComp: "list comprehensions", ast.SetComp: "set comprehensions",
     ast.DictComp: "dict comprehensions", ast.GeneratorExp: "generator expressions",
     ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
@@ -57,6 +56,44 @@ class Op:
     args: dict = None           # Rule parameter -> atom, for kind "rule"
     callee: object = None       # Program, for kind "call"
     inputs: tuple = ()          # names whose derivatives flow into the targets
+    resets: bool = False        # a loop's copy-back: the target is rebound every iteration
+
+
+@dataclass(eq=False)
+class If:
+    """``if test: body else: orelse``; ``test`` an atom computed before."""
+    test: ast.expr
+    body: list
+    orelse: list
+    origin: ast.stmt
+
+
+@dataclass(eq=False)
+class Loop:
+    """A loop. ``range``: ``index`` runs over range(start, stop, step). ``while``: ``header``
+    operations compute ``test`` before each iteration. ``carried`` maps each variable the body
+    assigns to the one name it has across iterations (the body ends copying back into it)."""
+    kind: str
+    body: list
+    carried: dict
+    origin: ast.stmt
+    index: str = None
+    bounds: tuple = ()          # (start, stop, step) atoms, for "range"
+    header: list = None         # operations computing the test, for "while"
+    test: ast.expr = None
+
+
+def walk_ops(body):
+    """Every Op of a structured body, in program order (a loop's header before its body)."""
+    for node in body:
+        if isinstance(node, Op):
+            yield node
+        elif isinstance(node, If):
+            yield from walk_ops(node.body)
+            yield from walk_ops(node.orelse)
+        else:
+            yield from walk_ops(node.header or [])
+            yield from walk_ops(node.body)
 
 
 @dataclass(eq=False)
@@ -64,7 +101,7 @@ class Program:
     """A normalized function."""
     name: str                   # its name in generated code
     params: list
-    ops: list
+    body: list                  # Op, If and Loop nodes
     result: ast.expr            # atom or tuple of atoms returned
     final: dict                 # user name -> the version holding its last value
     locals: list                # user-named locals, in order of first assignment
@@ -72,6 +109,10 @@ class Program:
     comments: dict              # id(origin statement) -> its source text
     parsed: ParsedFunction
     callees: list = field(default_factory=list)   # Programs it calls, callees first
+
+    @property
+    def ops(self):
+        return list(walk_ops(self.body))
 
 
 class Library:
@@ -147,6 +188,7 @@ class Normalizer:
     def next_version(self, name):
         """The name the next assignment to user variable ``name`` binds."""
         if name not in self.current and name not in self.versions:
+            self.versions[name] = 0             # the bare name is taken from now on
             return name
         k = self.versions.get(name, 0)
         while True:
@@ -171,20 +213,15 @@ class Normalizer:
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]
-        result = None
-        for k, stmt in enumerate(body):
-            self.origin = stmt
-            self.comments[id(stmt)] = self.source_text(stmt)
-            if isinstance(stmt, ast.Return):
-                if k != len(body) - 1:
-                    raise self.error(stmt, "an early 'return' is not supported: return at the end")
-                if stmt.value is None:
-                    raise self.error(stmt, "a differentiated function must return a value")
-                result = self.value(stmt.value, allow_tuple=True)
-            else:
-                self.statement(stmt)
-        if result is None:
+        ends_with_return = bool(body) and isinstance(body[-1], ast.Return)
+        self.statements(body[:-1] if ends_with_return else body)
+        if not ends_with_return:
             raise self.error(self.p.node, f"{self.p.name!r} must end with a 'return' statement")
+        stmt = self.origin = body[-1]
+        self.comments[id(stmt)] = self.source_text(stmt)
+        if stmt.value is None:
+            raise self.error(stmt, "a differentiated function must return a value")
+        result = self.value(stmt.value, allow_tuple=True)
         name = self.library.unique(self.p.name)
         constant = {n for n in self.locals if self.current[n] in self.constants}
         return Program(name, list(self.p.params), self.ops, result, dict(self.current),
@@ -192,11 +229,32 @@ class Normalizer:
                        constant, self.comments, self.p, self.callees)
 
     def source_text(self, stmt):
+        """The statement's source on one line; for a compound statement, its header line."""
         text = ast.get_source_segment(self.p.text, stmt) if self.p.text else None
         text = text or ast.unparse(stmt)
+        if isinstance(stmt, (ast.If, ast.For, ast.While)):
+            return text.splitlines()[0].strip()
         return " ".join(line.strip() for line in text.splitlines())
 
     # ------------------------------------------------------------------ statements
+    def statements(self, stmts):
+        for stmt in stmts:
+            self.origin = stmt
+            self.comments[id(stmt)] = self.source_text(stmt)
+            if isinstance(stmt, ast.Return):
+                raise self.error(stmt, "an early 'return' is not supported: return at the end")
+            self.statement(stmt)
+
+    def block(self, stmts, prelude=None):
+        """Normalize ``stmts`` into a new list of nodes (the current one is kept aside)."""
+        outer, origin = self.ops, self.origin
+        self.ops = []
+        if prelude:
+            prelude()
+        self.statements(stmts)
+        block, self.ops, self.origin = self.ops, outer, origin
+        return block
+
     def statement(self, stmt):
         if isinstance(stmt, ast.Assign):
             if len(stmt.targets) == 1:
@@ -219,11 +277,151 @@ class Normalizer:
             self.expression_statement(stmt)
         elif isinstance(stmt, ast.Pass):
             pass
+        elif isinstance(stmt, ast.If):
+            self.if_statement(stmt)
+        elif isinstance(stmt, ast.For):
+            self.for_statement(stmt)
+        elif isinstance(stmt, ast.While):
+            self.while_statement(stmt)
         else:
             what = UNSUPPORTED_STATEMENTS.get(type(stmt), f"'{type(stmt).__name__}' statements")
             raise self.error(stmt, f"{what} are not supported in a differentiated function"
                              if not what.startswith("'break") and not what.startswith("'cont")
                              else f"{what} is not supported in a differentiated function")
+
+    # ------------------------------------------------------------------ control flow
+    def if_statement(self, stmt):
+        test = self.atom(stmt.test)
+        before = dict(self.current)
+        body = self.block(stmt.body)
+        after_body, self.current = self.current, dict(before)
+        orelse = self.block(stmt.orelse)
+        after_else = self.current
+        self.current = dict(before)
+        self.merge(body, after_body, orelse, after_else, before)
+        self.ops.append(If(test, body, orelse, stmt))
+
+    def merge(self, body, after_body, orelse, after_else, before):
+        """After a branch: one new version per variable a branch changed, assigned at the end of
+        each branch (a copy), and a constant only if it is constant on both."""
+        for name in sorted(set(after_body) | set(after_else)):
+            sources = [(block, after.get(name)) for block, after in
+                       ((body, after_body), (orelse, after_else))]
+            if all(src == before.get(name) for _, src in sources):
+                continue
+            version = self.next_version(name)
+            constant = all(src in self.constants for _, src in sources if src is not None)
+            for block, src in sources:
+                if src is not None:
+                    block.append(self.copy_op(version, src, constant))
+            if constant:
+                self.constants.add(version)
+            self.bind(name, version)
+
+    def copy_op(self, version, src, constant, resets=False):
+        return Op((version,), ast.Name(src, ast.Load()), "const" if constant else "copy",
+                  self.origin, inputs=(src,), resets=resets)
+
+    def loop_variables(self, stmt, extra=()):
+        """(carried: user name -> loop-level version, entry copies) for a loop's assignments."""
+        assigned = {n.id for s in stmt.body for n in ast.walk(s)
+                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        carried = {}
+        for name in sorted(assigned | set(extra)):
+            version = self.next_version(name)
+            if name in self.current:
+                self.ops.append(self.copy_op(version, self.current[name], False))
+            carried[name] = version
+            self.bind(name, version)
+        return carried
+
+    def close_loop(self, body, carried):
+        """Copy each carried variable's last version back into its loop-level name."""
+        for name, version in carried.items():
+            last = self.current.get(name, version)
+            if last != version:
+                body.append(self.copy_op(version, last, False, resets=True))
+            self.current[name] = version
+
+    def for_statement(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "'for ... else' is not supported")
+        index, bounds, row = self.iteration(stmt)
+        carried = self.loop_variables(stmt, [row[0]] if row else [])
+        if index is None:
+            index_version = self.fresh("k")
+        else:
+            index_version = self.next_version(index)
+            self.bind(index, index_version)
+        self.constants.add(index_version)
+
+        def read_row():
+            name, array = row
+            value = self.rule_op(stmt.iter, operator.getitem,
+                                 [array, ast.Name(index_version, ast.Load())], {}, None)
+            self.assign_atom(ast.Name(name, ast.Store()), value)
+        body = self.block(stmt.body, prelude=read_row if row else None)
+        self.close_loop(body, carried)
+        self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds))
+
+    def iteration(self, stmt):
+        """(index name or None, (start, stop, step) atoms, (row name, array atom) or None)."""
+        it, target = stmt.iter, stmt.target
+        func = self.p.resolve(it.func) if isinstance(it, ast.Call) else None
+        if func is range:
+            if not isinstance(target, ast.Name) or it.keywords or not 1 <= len(it.args) <= 3:
+                raise self.error(stmt, "a 'for' over range() needs one loop variable and "
+                                       "1 to 3 arguments")
+            args = [self.atom(a) for a in it.args]
+            if len(args) == 1:
+                args = [ast.Constant(0)] + args
+            return target.id, tuple((args + [ast.Constant(1)])[:3]), None
+        if func is enumerate:
+            if len(it.args) != 1 or not (isinstance(target, ast.Tuple) and len(target.elts) == 2
+                                         and all(isinstance(e, ast.Name) for e in target.elts)):
+                raise self.error(stmt, "use enumerate(array) with two loop variables: i, row")
+            index, row, source = target.elts[0].id, target.elts[1].id, it.args[0]
+        elif isinstance(target, ast.Name) and not isinstance(it, ast.Call):
+            index, row, source = None, target.id, it
+        else:
+            raise self.error(it, "a 'for' loop must run over range(...), an array or "
+                                 "enumerate(array)")
+        array = self.atom(source)
+        if not isinstance(array, ast.Name):
+            raise self.error(source, "a 'for' loop over values needs an array variable")
+        stop = self.constant_op(ast.parse(f"{array.id}.shape[0]", mode="eval").body, None)
+        return index, (ast.Constant(0), stop, ast.Constant(1)), (row, array)
+
+    def while_statement(self, stmt):
+        if stmt.orelse:
+            raise self.error(stmt, "'while ... else' is not supported")
+        carried = self.loop_variables(stmt)
+        outer, self.ops = self.ops, []
+        test = self.atom(stmt.test)
+        header, self.ops = self.ops, outer
+        body = self.block(stmt.body)
+        self.close_loop(body, carried)
+        self.ops.append(Loop("while", body, carried, stmt, header=header, test=test))
+
+    def if_expression(self, node, target):
+        test = self.atom(node.test)
+        target = target or self.fresh("t")
+        branches = []
+        for side in (node.body, node.orelse):
+            outer, self.ops = self.ops, []
+            value = self.value(side, target=target)
+            if not (isinstance(value, ast.Name) and value.id == target):
+                self.ops.append(Op((target,), value, "copy" if isinstance(value, ast.Name)
+                                   else "const", self.origin,
+                                   inputs=(value.id,) if isinstance(value, ast.Name) else ()))
+            constant = all(op.kind == "const" for op in self.ops if target in op.targets)
+            branches.append((self.ops, constant))
+            self.ops = outer
+            self.constants.discard(target)
+        if all(constant for _, constant in branches):
+            self.constants.add(target)
+        self.ops.append(If(test, branches[0][0], branches[1][0], self.origin))
+        return ast.Name(target, ast.Load())
 
     def expression_statement(self, stmt):
         value = stmt.value
@@ -340,6 +538,8 @@ class Normalizer:
             return self.constant_op(self.rebuild(node), target)
         if isinstance(node, ast.Call):
             return self.call(node, target)
+        if isinstance(node, ast.IfExp):
+            return self.if_expression(node, target)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, target)
         raise self.error(node, f"'{type(node).__name__}' expressions are not supported")

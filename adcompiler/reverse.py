@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from . import analyze, support
 from .codegen import comment
-from .normalize import unique_name
+from .normalize import If, Loop, Op, unique_name, walk_ops
 from .rules import Instance, instantiate
 
 GRAD, VALUE_AND_GRAD, VJP, ADJOINTS = "grad", "value_and_grad", "vjp", "adjoints"
@@ -82,7 +82,7 @@ class Module:
         self.primals[program] = True
         for callee in program.callees:
             self.primal(callee)
-        body = _primal_statements(program, {}, self) + [ast.Return(program.result)]
+        body = Primal(program, {}, self).block(program.body) + [ast.Return(program.result)]
         self.functions.append(_function(program.name, program.params, body))
 
     def vjp(self, program, wrt):
@@ -105,28 +105,93 @@ def _function(name, params, body):
         ast.FunctionDef(name, args, body or [ast.Pass()], [], None)
 
 
-def _primal_statements(program, kinds, module):
-    """The primal operations, with the user's line as a comment wherever it was split up.
-    Element-wise operations on (possibly) arrays call module helpers."""
-    ops_per_line = Counter(id(op.origin) for op in program.ops)
-    out, last_origin = [], None
-    for op in program.ops:
-        if op.origin is not last_origin:
-            last_origin = op.origin
-            if ops_per_line[id(op.origin)] > 1:
-                out.append(comment(program.comments[id(op.origin)]))
+class Primal:
+    """Renders a structured body as primal code. ``tapes`` (id(loop) -> LoopTape) makes loops
+    record what their adjoint needs; ``needed`` (a set of names) keeps only the operations that
+    compute them, as a reverse iteration recomputes its body."""
+
+    def __init__(self, program, kinds, module, tapes=None):
+        self.program, self.kinds, self.module = program, kinds, module
+        self.tapes = tapes or {}
+        self.ops_per_line = Counter(id(op.origin) for op in program.ops)
+
+    def block(self, nodes, needed=None, top=False, origin=None):
+        """``top``: ``nodes`` is the body of the loop being reversed, whose copy-backs stay out.
+        ``origin``: the statement of the enclosing branch or loop (not repeated as a comment)."""
+        out, last_origin = [], origin
+        for node in nodes:
+            if isinstance(node, Op):
+                if needed is not None and (top and node.resets
+                                           or not set(node.targets) & needed):
+                    continue
+                if node.origin is not last_origin and not _bookkeeping(node):
+                    last_origin = node.origin
+                    if self.ops_per_line[id(node.origin)] > 1:
+                        out.append(comment(self.program.comments[id(node.origin)]))
+                out.append(self.operation(node))
+            elif isinstance(node, If):
+                body = self.block(node.body, needed, origin=node.origin)
+                orelse = self.block(node.orelse, needed, origin=node.origin)
+                if body or orelse:
+                    if node.origin is not last_origin:
+                        out.append(comment(self.program.comments[id(node.origin)]))
+                    out.append(ast.If(node.test, body or [ast.Pass()], orelse))
+                last_origin = node.origin
+            else:
+                out.extend(self.loop(node, needed))
+                last_origin = None
+        return out
+
+    def operation(self, op):
         if not op.targets:
-            out.append(ast.Expr(op.expr))
-            continue
-        target = _name(op.targets[0]) if len(op.targets) == 1 else \
+            return ast.Expr(op.expr)
+        target = ast.Name(op.targets[0], ast.Store()) if len(op.targets) == 1 else \
             ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
-        target.ctx = ast.Store()
         expr = op.expr
-        if module.use_helpers and op.kind == "rule" and op.rule.elementwise \
-                and not op.rule.primal and kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
-            expr = _primal_helper_call(op, module)
-        out.append(ast.Assign([target], expr))
-    return out
+        if self.module.use_helpers and op.kind == "rule" and op.rule.elementwise \
+                and not op.rule.primal \
+                and self.kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
+            expr = _primal_helper_call(op, self.module)
+        return ast.Assign([target], expr)
+
+    def loop(self, loop, needed):
+        tape = self.tapes.get(id(loop))
+        body = self.block(loop.body, needed, origin=loop.origin)
+        if needed is not None and not body and tape is None:
+            return []
+        out = [comment(self.program.comments[id(loop.origin)])]
+        if tape is not None:
+            out += [_assign(name, ast.List([], ast.Load())) for name in tape.lists.values()]
+            body = [ast.Expr(_call(f"{name}.append", _name(var)))
+                    for var, name in tape.lists.items()] + body
+        if loop.kind == "range":
+            if tape is not None:
+                out.append(_assign(tape.trips, _call("trip_count", *loop.bounds)))
+            out.append(ast.For(ast.Name(loop.index, ast.Store()), _call("range", *loop.bounds),
+                               body or [ast.Pass()], []))
+            return out
+        header = self.block(loop.header)
+        if tape is not None:
+            out.append(_assign(tape.trips, ast.Constant(0)))
+            body.append(ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),
+                                      ast.Constant(1)))
+        return out + header + [ast.While(loop.test, body + header, [])]
+
+
+@dataclass
+class LoopTape:
+    """What a loop records for its adjoint: its trip count and, per carried variable whose
+    value at the start of an iteration the adjoint needs, a list of those values."""
+    trips: str
+    lists: dict                 # carried name -> list name
+
+
+@dataclass
+class Scope:
+    """A branch or loop body being reversed: adjoints of variables defined outside it get
+    prepared (zeroed, or given their value's type) before it, so every path leaves them typed."""
+    defined: set
+    prepare: list
 
 
 def _primal_helper_call(op, module):
@@ -157,6 +222,9 @@ class Writer:
         self.counter = 0
         self.initialized = set()
         self.owned = set()
+        self.scopes = []
+        self.tapes = {}             # id(loop) -> LoopTape
+        self.loop_needed = {}       # id(loop) -> names its reverse iterations need
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
             self.outputs = program.result
@@ -187,9 +255,26 @@ class Writer:
         return out.elts if isinstance(out, ast.Tuple) else [out]
 
     # ------------------------------------------------------------------ accumulation
+    def outer(self, name):
+        """Prepare ``name``'s adjoint before the outermost scope it is defined outside of;
+        True if it is outer to the innermost scope (then accumulate with a type-stable add)."""
+        outside = [scope for scope in self.scopes if name not in scope.defined]
+        if not outside:
+            return False
+        if name not in self.owned or name not in self.initialized:
+            bar = self.bar(name)
+            value = _call("cast_like", _name(bar), _name(name)) if name in self.initialized \
+                else _call("zeros_like", _name(name))
+            outside[0].prepare.append(_assign(bar, value))
+            self.initialized.add(name)
+            self.owned.add(name)
+        return name not in self.scopes[-1].defined
+
     def accumulate(self, name, expr, out):
         bar = self.bar(name)
-        if name in self.initialized:
+        if self.outer(name):
+            out.append(_assign(bar, _call("add_like", _name(bar), expr)))
+        elif name in self.initialized:
             out.append(_assign(bar, ast.BinOp(_name(bar), ast.Add(), expr)))
             self.owned.add(name)
         else:
@@ -198,35 +283,28 @@ class Writer:
 
     def accumulate_at(self, name, index, expr, out):
         bar = self.bar(name)
-        if name not in self.initialized:
-            out.append(_assign(bar, _call("zeros_like", _name(name))))
-            self.initialized.add(name)
-        elif name not in self.owned:
-            out.append(_assign(bar, _parse_expr(f"np.copy({bar})")))
-        self.owned.add(name)
+        if not self.outer(name):
+            if name not in self.initialized:
+                out.append(_assign(bar, _call("zeros_like", _name(name))))
+                self.initialized.add(name)
+            elif name not in self.owned:
+                out.append(_assign(bar, _parse_expr(f"np.copy({bar})")))
+            self.owned.add(name)
         target = ast.Subscript(_name(bar), index, ast.Store())
         out.append(ast.AugAssign(target, ast.Add(), expr))
 
     # ------------------------------------------------------------------ the function
     def function(self, name):
         program, spec = self.program, self.spec
-        params = list(program.params)
-        body = _primal_statements(program, self.kinds, self.module)
         for callee in program.callees:
             self.module.primal(callee)
         seeds = self.seed()
-        adjoint, last_origin = [], None
-        for op in reversed(program.ops):
-            if op.kind == "const" or not any(t in self.active for t in op.targets):
-                continue
-            statements = self.adjoint_of(op)
-            if statements and op.origin is not last_origin:
-                adjoint.append(comment(program.comments[id(op.origin)]))
-                last_origin = op.origin
-            adjoint.extend(statements)
+        adjoint = self.adjoint_block(program.body)
+        body = Primal(program, self.kinds, self.module, self.tapes).block(program.body)
         body += seeds + adjoint
         body.append(ast.Return(self.returned()))
-        return _function(name, params + ([] if spec.output != VJP else self.seed_params), body)
+        params = list(program.params) + (self.seed_params if spec.output == VJP else [])
+        return _function(name, params, body)
 
     def seed(self):
         """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
@@ -252,6 +330,7 @@ class Writer:
         if isinstance(atom, ast.Name):
             out.append(comment("adjoint sweep: d(output)/d(output) = 1"))
             self.accumulate(atom.id, _call("ones_like", _name(atom.id)), out)
+            self.owned.add(atom.id)
         return out
 
     def returned(self):
@@ -269,13 +348,105 @@ class Writer:
             return ast.Tuple([self.outputs, grads], ast.Load())
         return grads
 
+    # ------------------------------------------------------------------ blocks
+    def adjoint_block(self, nodes, origin=None):
+        """The adjoint of a structured body: its nodes' adjoints in reverse order."""
+        out, last_origin = [], origin
+        for node in reversed(nodes):
+            if isinstance(node, Op):
+                if node.kind == "const" or not any(t in self.active for t in node.targets):
+                    continue
+                statements = self.adjoint_of(node)
+                if statements and node.origin is not last_origin and not _bookkeeping(node):
+                    out.append(comment(self.program.comments[id(node.origin)]))
+                    last_origin = node.origin
+                out.extend(statements)
+                continue
+            out.extend(self.if_adjoint(node, last_origin) if isinstance(node, If)
+                       else self.loop_adjoint(node))
+            last_origin = node.origin
+        return out
+
+    def scoped(self, blocks, defined, origin):
+        """Reverse each of ``blocks`` inside one scope: (preparations, their adjoints)."""
+        scope = Scope(defined, [])
+        self.scopes.append(scope)
+        try:
+            adjoints = [self.adjoint_block(nodes, origin) for nodes in blocks]
+        finally:
+            self.scopes.pop()
+        return scope.prepare, adjoints
+
+    def if_adjoint(self, node, last_origin):
+        defined = {t for op in walk_ops(node.body + node.orelse) for t in op.targets}
+        prepare, (body, orelse) = self.scoped([node.body, node.orelse], defined, node.origin)
+        if not body and not orelse:
+            return prepare
+        header = [] if node.origin is last_origin else \
+            [comment(self.program.comments[id(node.origin)])]
+        return prepare + header + [ast.If(node.test, body or [ast.Pass()], orelse)]
+
+    def loop_adjoint(self, loop):
+        """Reverse iterations: restore the carried values the adjoint needs from the loop's
+        tape, recompute the body's needed values, then run the body's adjoint."""
+        carried = set(loop.carried.values())
+        ops = list(walk_ops((loop.header or []) + loop.body))
+        defined = {t for op in ops for t in op.targets} - carried
+        prepare, (body,) = self.scoped([loop.body], defined, loop.origin)
+        if not body:
+            return prepare
+        needed = self.needed(loop, body)
+        recompute = Primal(self.program, self.kinds, self.module, self.tapes).block(
+            loop.body, needed, top=True, origin=loop.origin)
+        tape = LoopTape(self.fresh("trips"), {v: self.fresh(f"{v}_tape")
+                                              for v in sorted(carried & needed)})
+        self.tapes[id(loop)] = tape
+        restore = [_assign(v, _call(f"{name}.pop")) for v, name in tape.lists.items()]
+        k = self.fresh("k")
+        if loop.kind == "range" and loop.index in needed:
+            restore.insert(0, _assign(loop.index, _nth(loop.bounds, _name(k))))
+        reverse = ast.For(ast.Name(k, ast.Store()),
+                          _call("range", ast.BinOp(_name(tape.trips), ast.Sub(), ast.Constant(1)),
+                                ast.Constant(-1), ast.Constant(-1)),
+                          restore + recompute + body, [])
+        text = self.program.comments[id(loop.origin)]
+        return prepare + [comment(f"{text}  (reversed)"), reverse]
+
+    def needed(self, loop, adjoint):
+        """Names a reverse iteration must have: what its adjoint reads, what its branches and
+        inner loops read to run again, and, transitively, what computes those in the body (but
+        not this loop's copy-backs, which would overwrite the values restored from the tape)."""
+        own_copy_backs = {id(n) for n in loop.body if isinstance(n, Op) and n.resets}
+        ops = [op for op in walk_ops(loop.body) if id(op) not in own_copy_backs]
+        needed = _reads(adjoint)
+        for node in _compound_nodes(loop.body):
+            if isinstance(node, If):
+                needed |= _reads([node.test])
+            else:
+                needed |= _reads(list(node.bounds) + [node.test] + [o.expr for o in
+                                                                    node.header or []])
+                needed |= self.loop_needed.get(id(node), set())
+        while True:
+            size = len(needed)
+            for op in ops:
+                if set(op.targets) & needed:
+                    needed |= _reads([op.expr])
+            if len(needed) == size:
+                self.loop_needed[id(loop)] = needed
+                return needed
+
     # ------------------------------------------------------------------ one operation
     def adjoint_of(self, op):
         out = []
         if op.kind == "copy":
-            target = op.targets[0]
-            if op.expr.id in self.active and target in self.initialized:
-                self.accumulate(op.expr.id, _name(self.bar(target)), out)
+            target, source = op.targets[0], op.expr.id
+            if target in self.initialized:
+                if source in self.active:
+                    self.accumulate(source, _name(self.bar(target)), out)
+                if op.resets:           # the iteration's start value is another value
+                    self.outer(target)
+                    bar = self.bar(target)
+                    out.append(_assign(bar, _call("zeros_like", _name(bar))))
         elif op.kind == "rule":
             self.rule_adjoint(op, out)
         elif op.kind == "call":
@@ -336,6 +507,41 @@ class Writer:
         out.append(ast.Assign([store], _call(vjp, *op.args, *seeds)))
         for (_, arg), temp in zip(results, temps):
             self.accumulate(arg.id, _name(temp), out)
+
+
+
+
+def _bookkeeping(op):
+    """A copy made by a branch or loop (merging or carrying a value), not a user line."""
+    return isinstance(op.origin, (ast.If, ast.For, ast.While)) and isinstance(op.expr, ast.Name)
+
+
+def _nth(bounds, k):
+    """``start + k * step``, folded where start is 0 or step is 1."""
+    start, _, step = bounds
+    offset = k if isinstance(step, ast.Constant) and step.value == 1 else \
+        ast.BinOp(k, ast.Mult(), step)
+    if isinstance(start, ast.Constant) and start.value == 0:
+        return offset
+    return ast.BinOp(start, ast.Add(), offset)
+
+
+def _reads(nodes):
+    """Names read (loaded) anywhere in ``nodes`` (statements or expressions; None skipped)."""
+    return {n.id for node in nodes if node is not None for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _compound_nodes(body):
+    """The If and Loop nodes nested anywhere in ``body``."""
+    for node in body:
+        if isinstance(node, If):
+            yield node
+            yield from _compound_nodes(node.body)
+            yield from _compound_nodes(node.orelse)
+        elif isinstance(node, Loop):
+            yield node
+            yield from _compound_nodes(node.body)
 
 
 HELPERS_PAY_OFF = 2    # call sites per distinct helper at which helpers beat inline code

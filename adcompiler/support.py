@@ -19,7 +19,7 @@ __all__ = [
     "sum_adjoint", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
     "matmul_adjoint_a", "matmul_adjoint_b", "tensordot", "tensordot_adjoint_a",
     "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
-    "reshape", "log_or_zero",
+    "reshape", "log_or_zero", "add_like", "trip_count",
 ]
 
 
@@ -81,10 +81,10 @@ def _ones_like(x):
 
 
 def cast_like(g, x):
-    """The adjoint ``g`` with the shape and dtype of the value ``x`` it belongs to."""
+    """The adjoint ``g`` with the shape and dtype of the value ``x`` it belongs to: for arrays a
+    new array, which the caller may then update in place."""
     if isinstance(x, np.ndarray):
-        g = np.asarray(g, dtype=x.dtype)
-        return g if g.shape == x.shape else np.broadcast_to(g, x.shape).copy()
+        return np.array(np.broadcast_to(g, x.shape), dtype=x.dtype)
     if isinstance(x, np.generic):
         return x.dtype.type(np.sum(g))
     return type(x)(np.sum(g))
@@ -101,6 +101,36 @@ def _cast_like(g, x):
     if _is_array(g):
         return lambda g, x: cast(np.sum(g))
     return lambda g, x: cast(g)
+
+
+def add_like(acc, g):
+    """``acc + g`` in ``acc``'s type: an adjoint accumulated in a loop keeps one type."""
+    if isinstance(acc, np.ndarray):
+        return (acc + g).astype(acc.dtype)
+    return type(acc)(acc + g)
+
+
+@_jit_twin(add_like)
+def _add_like(acc, g):
+    if _is_array(acc):
+        dtype = acc.dtype
+        return lambda acc, g: (acc + g).astype(dtype)
+    cast = acc
+    return lambda acc, g: cast(acc + g)
+
+
+def trip_count(start, stop, step):
+    """How many times ``range(start, stop, step)`` iterates."""
+    return len(range(start, stop, step))
+
+
+@_jit_twin(trip_count)
+def _trip_count(start, stop, step):
+    def impl(start, stop, step):
+        if step > 0:
+            return max(0, (stop - start + step - 1) // step)
+        return max(0, (start - stop - step - 1) // -step)
+    return impl
 
 
 # --------------------------------------------------------------------------- broadcasting
