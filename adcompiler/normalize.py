@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import builtin_rules
+from .lower import lower
 from .parse import _MISSING, ParsedFunction, parse_function
 from .rules import lookup
 
@@ -27,8 +28,7 @@ UNSUPPORTED_STATEMENTS = {
     ast.ImportFrom: "imports inside the function", ast.Delete: "'del' statements",
     ast.Raise: "'raise' statements", ast.Assert: "'assert' statements",
     ast.ClassDef: "class definitions", ast.FunctionDef: "nested function definitions",
-    ast.AsyncFunctionDef: "nested function definitions", ast.Break: "'break'",
-    ast.Continue: "'continue'",
+    ast.AsyncFunctionDef: "nested function definitions",
 }
 if hasattr(ast, "Match"):
     UNSUPPORTED_STATEMENTS[ast.Match] = "'match' statements"
@@ -81,6 +81,7 @@ class Loop:
     bounds: tuple = ()          # (start, stop, step) atoms, for "range"
     header: list = None         # operations computing the test, for "while"
     test: ast.expr = None
+    flag: str = None            # set when the body breaks out: the loop stops after it
 
 
 def walk_ops(body):
@@ -170,6 +171,7 @@ class Normalizer:
         self.aliases = {}           # version -> ast.Tuple of atoms (tuple values live here)
         self.ops = []
         self.constants = set()      # versions without derivative (shapes, flags, literals)
+        self.single = set()         # names assigned at most once per run: never versioned
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -187,6 +189,8 @@ class Normalizer:
 
     def next_version(self, name):
         """The name the next assignment to user variable ``name`` binds."""
+        if name in self.single:
+            return name
         if name not in self.current and name not in self.versions:
             self.versions[name] = 0             # the bare name is taken from now on
             return name
@@ -209,7 +213,10 @@ class Normalizer:
 
     # ------------------------------------------------------------------ driver
     def run(self):
-        body = list(self.p.node.body)
+        node = lower(self.p.node)
+        if node.adc_return_value:
+            self.single.add(node.adc_return_value)
+        body = list(node.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]
@@ -230,7 +237,9 @@ class Normalizer:
 
     def source_text(self, stmt):
         """The statement's source on one line; for a compound statement, its header line."""
-        text = ast.get_source_segment(self.p.text, stmt) if self.p.text else None
+        synthetic = getattr(stmt, "adc_synthetic", False)
+        text = ast.get_source_segment(self.p.text, stmt) if self.p.text and not synthetic \
+            else None
         text = text or ast.unparse(stmt)
         if isinstance(stmt, (ast.If, ast.For, ast.While)):
             return text.splitlines()[0].strip()
@@ -241,8 +250,6 @@ class Normalizer:
         for stmt in stmts:
             self.origin = stmt
             self.comments[id(stmt)] = self.source_text(stmt)
-            if isinstance(stmt, ast.Return):
-                raise self.error(stmt, "an early 'return' is not supported: return at the end")
             self.statement(stmt)
 
     def block(self, stmts, prelude=None):
@@ -285,9 +292,7 @@ class Normalizer:
             self.while_statement(stmt)
         else:
             what = UNSUPPORTED_STATEMENTS.get(type(stmt), f"'{type(stmt).__name__}' statements")
-            raise self.error(stmt, f"{what} are not supported in a differentiated function"
-                             if not what.startswith("'break") and not what.startswith("'cont")
-                             else f"{what} is not supported in a differentiated function")
+            raise self.error(stmt, f"{what} are not supported in a differentiated function")
 
     # ------------------------------------------------------------------ control flow
     def if_statement(self, stmt):
@@ -299,12 +304,14 @@ class Normalizer:
         after_else = self.current
         self.current = dict(before)
         self.merge(body, after_body, orelse, after_else, before)
+        for name in self.single & (set(after_body) | set(after_else)):
+            self.bind(name, name)
         self.ops.append(If(test, body, orelse, stmt))
 
     def merge(self, body, after_body, orelse, after_else, before):
         """After a branch: one new version per variable a branch changed, assigned at the end of
         each branch (a copy), and a constant only if it is constant on both."""
-        for name in sorted(set(after_body) | set(after_else)):
+        for name in sorted((set(after_body) | set(after_else)) - self.single):
             sources = [(block, after.get(name)) for block, after in
                        ((body, after_body), (orelse, after_else))]
             if all(src == before.get(name) for _, src in sources):
@@ -327,7 +334,7 @@ class Normalizer:
         assigned = {n.id for s in stmt.body for n in ast.walk(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         carried = {}
-        for name in sorted(assigned | set(extra)):
+        for name in sorted((assigned | set(extra)) - self.single):
             version = self.next_version(name)
             if name in self.current:
                 self.ops.append(self.copy_op(version, self.current[name], False))
@@ -362,7 +369,8 @@ class Normalizer:
             self.assign_atom(ast.Name(name, ast.Store()), value)
         body = self.block(stmt.body, prelude=read_row if row else None)
         self.close_loop(body, carried)
-        self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds))
+        self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds,
+                             flag=carried.get(getattr(stmt, "adc_break", None))))
 
     def iteration(self, stmt):
         """(index name or None, (start, stop, step) atoms, (row name, array atom) or None)."""
@@ -401,7 +409,8 @@ class Normalizer:
         header, self.ops = self.ops, outer
         body = self.block(stmt.body)
         self.close_loop(body, carried)
-        self.ops.append(Loop("while", body, carried, stmt, header=header, test=test))
+        self.ops.append(Loop("while", body, carried, stmt, header=header, test=test,
+                             flag=carried.get(getattr(stmt, "adc_break", None))))
 
     def if_expression(self, node, target):
         test = self.atom(node.test)
@@ -447,6 +456,7 @@ class Normalizer:
             elif not (isinstance(value, ast.Name) and value.id == version):
                 self.emit_copy(version, value)
             self.bind(target.id, version)
+            self.constants -= self.single
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.unpack(target, value_node)
         else:

@@ -115,9 +115,11 @@ class Primal:
         self.tapes = tapes or {}
         self.ops_per_line = Counter(id(op.origin) for op in program.ops)
 
-    def block(self, nodes, needed=None, top=False, origin=None):
+    def block(self, nodes, needed=None, top=False, origin=None, taped=True):
         """``top``: ``nodes`` is the body of the loop being reversed, whose copy-backs stay out.
-        ``origin``: the statement of the enclosing branch or loop (not repeated as a comment)."""
+        ``origin``: the statement of the enclosing branch or loop (not repeated as a comment).
+        ``taped``: loops at this level record their tapes (a nested loop's tape is filled by
+        its parent's reverse iteration, which runs it again, not by the forward sweep)."""
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
@@ -130,15 +132,15 @@ class Primal:
                         out.append(comment(self.program.comments[id(node.origin)]))
                 out.append(self.operation(node))
             elif isinstance(node, If):
-                body = self.block(node.body, needed, origin=node.origin)
-                orelse = self.block(node.orelse, needed, origin=node.origin)
+                body = self.block(node.body, needed, origin=node.origin, taped=taped)
+                orelse = self.block(node.orelse, needed, origin=node.origin, taped=taped)
                 if body or orelse:
                     if node.origin is not last_origin:
                         out.append(comment(self.program.comments[id(node.origin)]))
                     out.append(ast.If(node.test, body or [ast.Pass()], orelse))
                 last_origin = node.origin
             else:
-                out.extend(self.loop(node, needed))
+                out.extend(self.loop(node, needed, taped))
                 last_origin = None
         return out
 
@@ -154,27 +156,29 @@ class Primal:
             expr = _primal_helper_call(op, self.module)
         return ast.Assign([target], expr)
 
-    def loop(self, loop, needed):
-        tape = self.tapes.get(id(loop))
-        body = self.block(loop.body, needed, origin=loop.origin)
-        if needed is not None and not body and tape is None:
+    def loop(self, loop, needed, taped):
+        tape = self.tapes.get(id(loop)) if taped else None
+        body = self.block(loop.body, needed, origin=loop.origin, taped=False)
+        if needed is not None and not body and id(loop) not in self.tapes:
             return []
         out = [comment(self.program.comments[id(loop.origin)])]
+        counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
             out += [_assign(name, ast.List([], ast.Load())) for name in tape.lists.values()]
             body = [ast.Expr(_call(f"{name}.append", _name(var)))
                     for var, name in tape.lists.items()] + body
-        if loop.kind == "range":
-            if tape is not None:
+            if counted:
+                out.append(_assign(tape.trips, ast.Constant(0)))
+                body.insert(0, ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),
+                                             ast.Constant(1)))
+            else:
                 out.append(_assign(tape.trips, _call("trip_count", *loop.bounds)))
-            out.append(ast.For(ast.Name(loop.index, ast.Store()), _call("range", *loop.bounds),
-                               body or [ast.Pass()], []))
-            return out
+        if loop.flag:
+            body.append(ast.If(_name(loop.flag), [ast.Break()], []))
+        if loop.kind == "range":
+            return out + [ast.For(ast.Name(loop.index, ast.Store()), _call("range", *loop.bounds),
+                                  body or [ast.Pass()], [])]
         header = self.block(loop.header)
-        if tape is not None:
-            out.append(_assign(tape.trips, ast.Constant(0)))
-            body.append(ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),
-                                      ast.Constant(1)))
         return out + header + [ast.While(loop.test, body + header, [])]
 
 
@@ -255,18 +259,20 @@ class Writer:
         return out.elts if isinstance(out, ast.Tuple) else [out]
 
     # ------------------------------------------------------------------ accumulation
-    def outer(self, name):
-        """Prepare ``name``'s adjoint before the outermost scope it is defined outside of;
-        True if it is outer to the innermost scope (then accumulate with a type-stable add)."""
+    def outer(self, name, in_place=False):
+        """For an adjoint accumulated inside a branch or loop that does not define ``name``:
+        make sure it exists before the outermost such scope (zeros), and is a buffer of our own
+        if it is to be updated in place. True if ``name`` is outer to the innermost scope."""
         outside = [scope for scope in self.scopes if name not in scope.defined]
         if not outside:
             return False
-        if name not in self.owned or name not in self.initialized:
-            bar = self.bar(name)
-            value = _call("cast_like", _name(bar), _name(name)) if name in self.initialized \
-                else _call("zeros_like", _name(name))
-            outside[0].prepare.append(_assign(bar, value))
+        bar = self.bar(name)
+        if name not in self.initialized:
+            outside[0].prepare.append(_assign(bar, _call("zeros_like", _name(name))))
             self.initialized.add(name)
+            self.owned.add(name)
+        elif in_place and name not in self.owned:
+            outside[0].prepare.append(_assign(bar, _parse_expr(f"np.copy({bar})")))
             self.owned.add(name)
         return name not in self.scopes[-1].defined
 
@@ -283,7 +289,7 @@ class Writer:
 
     def accumulate_at(self, name, index, expr, out):
         bar = self.bar(name)
-        if not self.outer(name):
+        if not self.outer(name, in_place=True):
             if name not in self.initialized:
                 out.append(_assign(bar, _call("zeros_like", _name(name))))
                 self.initialized.add(name)

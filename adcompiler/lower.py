@@ -1,0 +1,148 @@
+"""Lowering of ``break``, ``continue`` and early ``return`` to flags, before normalization.
+
+    for i in range(n):              for i in range(n):
+        if x[i] < 0:                    _break = False
+            break                       if x[i] < 0:
+        s = s + x[i]                        _break = True
+                                        if not _break:
+                                            s = s + x[i]
+                                        # the loop stops when _break is set
+
+Statements after one that may exit are guarded by ``if not <flag>:``; a loop whose body may
+break records its break flag in the ``adc_break`` attribute of the loop node. A function with an
+early return stores each returned value in ``_return_value``, sets ``_returned``, and ends with
+``return _return_value``; it is assigned at most once per run, so normalization keeps it as one
+name (no versions; ``adc_return_value`` on the function node names it). Control flow thus becomes
+ordinary branches, which the reverse transform already handles. Functions without these
+statements are returned unchanged.
+"""
+import ast
+
+
+class Lowering:
+    def __init__(self, taken):
+        self.taken = set(taken)
+        self.returned = self.value = None
+
+    def fresh(self, hint):
+        name, k = hint, 1
+        while name in self.taken:
+            k += 1
+            name = f"{hint}{k}"
+        self.taken.add(name)
+        return name
+
+    def function(self, body):
+        """The lowered body of a function (a list of statements ending in a return)."""
+        returns = [n for s in body for n in ast.walk(s) if isinstance(n, ast.Return)]
+        early = len(returns) > 1 or not isinstance(body[-1], ast.Return)
+        if not early and not any(isinstance(n, (ast.Break, ast.Continue))
+                                 for s in body for n in ast.walk(s)):
+            return body
+        if early and returns:
+            self.returned, self.value = self.fresh("_returned"), self.fresh("_return_value")
+            body, _ = self.block(body, loop=None)
+            start = [_synthetic(_set(self.returned, False, body[0]))]
+            return start + body + [ast.copy_location(ast.Return(_load(self.value)), returns[-1])]
+        body, _ = self.block(body, loop=None)
+        return body
+
+    def block(self, stmts, loop):
+        """(lowered statements, flags they may set). ``loop``: (break, continue) flag names of
+        the innermost loop, or None outside loops."""
+        out, exits = [], set()
+        for k, stmt in enumerate(stmts):
+            lowered, flags = self.statement(stmt, loop)
+            out.extend(lowered)
+            if flags:
+                exits |= flags
+                rest, rest_flags = self.block(stmts[k + 1:], loop)
+                exits |= rest_flags
+                if rest:
+                    test = ast.UnaryOp(ast.Not(), _any(sorted(flags)))
+                    out.append(_synthetic(ast.If(test, rest, [])))
+                return out, exits
+        return out, exits
+
+    def statement(self, stmt, loop):
+        if isinstance(stmt, ast.Return) and self.returned:
+            value = stmt.value if stmt.value is not None else ast.Constant(None)
+            out = [ast.copy_location(ast.Assign([_store(self.value)], value), stmt),
+                   _set(self.returned, True, stmt)]
+            flags = {self.returned}
+            if loop:
+                out.append(_set(loop[0], True, stmt))
+                flags.add(loop[0])
+            return out, flags
+        if isinstance(stmt, ast.Break) and loop:
+            return [_set(loop[0], True, stmt)], {loop[0]}
+        if isinstance(stmt, ast.Continue) and loop:
+            return [_set(loop[1], True, stmt)], {loop[1]}
+        if isinstance(stmt, ast.If):
+            body, a = self.block(stmt.body, loop)
+            orelse, b = self.block(stmt.orelse, loop)
+            return [_copy(ast.If(stmt.test, body or [ast.Pass()], orelse), stmt)], a | b
+        if isinstance(stmt, (ast.For, ast.While)):
+            return self.loop(stmt)
+        return [stmt], set()
+
+    def loop(self, stmt):
+        inner = [n for s in stmt.body for n in _same_loop_nodes(s)]
+        breaks = any(isinstance(n, ast.Break) for n in inner) or \
+            (self.returned and any(isinstance(n, ast.Return) for n in inner))
+        continues = any(isinstance(n, ast.Continue) for n in inner)
+        if not (breaks or continues):
+            return [stmt], set()
+        flags = (self.fresh("_break") if breaks else None,
+                 self.fresh("_continue") if continues else None)
+        body, exits = self.block(stmt.body, flags)
+        start = [_synthetic(_set(flag, False, stmt)) for flag in flags if flag]
+        new = _copy(type(stmt)(**{**{f: getattr(stmt, f) for f in stmt._fields},
+                                  "body": start + body}), stmt)
+        new.adc_break = flags[0]
+        return [new], exits & ({self.returned} if self.returned else set())
+
+
+def _same_loop_nodes(node):
+    """Nodes under ``node`` that belong to the same loop level (not inside nested loops)."""
+    yield node
+    if isinstance(node, (ast.For, ast.While)):
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _same_loop_nodes(child)
+
+
+def _load(name):
+    return ast.Name(name, ast.Load())
+
+
+def _store(name):
+    return ast.Name(name, ast.Store())
+
+
+def _set(name, value, where):
+    return ast.copy_location(ast.Assign([_store(name)], ast.Constant(value)), where)
+
+
+def _any(flags):
+    return _load(flags[0]) if len(flags) == 1 else ast.BoolOp(ast.Or(), [_load(f) for f in flags])
+
+
+def _synthetic(node):
+    """Mark a statement the lowering wrote (comments then show its own code)."""
+    node.adc_synthetic = True
+    return node
+
+
+def _copy(new, old):
+    return ast.copy_location(new, old)
+
+
+def lower(function_node):
+    """Lower ``function_node``'s body in place (see the module docstring)."""
+    taken = {n.id for n in ast.walk(function_node) if isinstance(n, ast.Name)}
+    lowering = Lowering(taken)
+    function_node.body = lowering.function(function_node.body)
+    function_node.adc_return_value = lowering.value
+    ast.fix_missing_locations(function_node)
+    return function_node
