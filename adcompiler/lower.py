@@ -23,6 +23,7 @@ class Lowering:
     def __init__(self, taken):
         self.taken = set(taken)
         self.returned = self.value = None
+        self.loop_flags = set()         # break and continue flags: local to one loop body
 
     def fresh(self, hint):
         name, k = hint, 1
@@ -83,24 +84,31 @@ class Lowering:
             orelse, b = self.block(stmt.orelse, loop)
             return [_copy(ast.If(stmt.test, body or [ast.Pass()], orelse), stmt)], a | b
         if isinstance(stmt, (ast.For, ast.While)):
-            return self.loop(stmt)
+            return self.loop(stmt, loop)
         return [stmt], set()
 
-    def loop(self, stmt):
-        inner = [n for s in stmt.body for n in _same_loop_nodes(s)]
-        breaks = any(isinstance(n, ast.Break) for n in inner) or \
-            (self.returned and any(isinstance(n, ast.Return) for n in inner))
-        continues = any(isinstance(n, ast.Continue) for n in inner)
-        if not (breaks or continues):
-            return [stmt], set()
+    def loop(self, stmt, outer):
+        """A loop with its body lowered; it gets a break flag if its body breaks or returns
+        (a return inside also stops the enclosing loop ``outer``)."""
+        level = [n for s in stmt.body for n in _same_loop_nodes(s)]
+        returns = bool(self.returned) and any(isinstance(n, ast.Return)
+                                              for s in stmt.body for n in ast.walk(s))
+        breaks = returns or any(isinstance(n, ast.Break) for n in level)
+        continues = any(isinstance(n, ast.Continue) for n in level)
         flags = (self.fresh("_break") if breaks else None,
                  self.fresh("_continue") if continues else None)
+        self.loop_flags |= {flag for flag in flags if flag}
         body, exits = self.block(stmt.body, flags)
         start = [_synthetic(_set(flag, False, stmt)) for flag in flags if flag]
         new = _copy(type(stmt)(**{**{f: getattr(stmt, f) for f in stmt._fields},
                                   "body": start + body}), stmt)
         new.adc_break = flags[0]
-        return [new], exits & ({self.returned} if self.returned else set())
+        out, exits = [new], exits & {self.returned}
+        if exits and outer and outer[0]:
+            stop = ast.If(_load(self.returned), [_set(outer[0], True, stmt)], [])
+            out.append(_synthetic(stop))
+            exits = exits | {outer[0]}
+        return out, exits
 
 
 def _same_loop_nodes(node):
@@ -144,5 +152,6 @@ def lower(function_node):
     lowering = Lowering(taken)
     function_node.body = lowering.function(function_node.body)
     function_node.adc_return_value = lowering.value
+    function_node.adc_loop_flags = lowering.loop_flags
     ast.fix_missing_locations(function_node)
     return function_node

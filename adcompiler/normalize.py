@@ -172,6 +172,7 @@ class Normalizer:
         self.ops = []
         self.constants = set()      # versions without derivative (shapes, flags, literals)
         self.single = set()         # names assigned at most once per run: never versioned
+        self.loop_flags = set()     # break/continue flags: local to one loop body, not carried
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -216,6 +217,7 @@ class Normalizer:
         node = lower(self.p.node)
         if node.adc_return_value:
             self.single.add(node.adc_return_value)
+        self.loop_flags = node.adc_loop_flags
         body = list(node.body)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
@@ -331,8 +333,12 @@ class Normalizer:
 
     def loop_variables(self, stmt, extra=()):
         """(carried: user name -> loop-level version, entry copies) for a loop's assignments."""
+        indices = {n.id for s in stmt.body for loop in ast.walk(s)
+                   if isinstance(loop, ast.For) for n in ast.walk(loop.target)
+                   if isinstance(n, ast.Name)}
         assigned = {n.id for s in stmt.body for n in ast.walk(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        assigned -= indices | self.loop_flags
         carried = {}
         for name in sorted((assigned | set(extra)) - self.single):
             version = self.next_version(name)
@@ -360,6 +366,8 @@ class Normalizer:
         else:
             index_version = self.next_version(index)
             self.bind(index, index_version)
+        # bound before the loop too, so code after a loop that ran zero times can read it
+        self.ops.append(Op((index_version,), bounds[0], "const", self.origin))
         self.constants.add(index_version)
 
         def read_row():
@@ -368,9 +376,10 @@ class Normalizer:
                                  [array, ast.Name(index_version, ast.Load())], {}, None)
             self.assign_atom(ast.Name(name, ast.Store()), value)
         body = self.block(stmt.body, prelude=read_row if row else None)
+        flag = self.current.get(getattr(stmt, "adc_break", None))
         self.close_loop(body, carried)
         self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds,
-                             flag=carried.get(getattr(stmt, "adc_break", None))))
+                             flag=flag))
 
     def iteration(self, stmt):
         """(index name or None, (start, stop, step) atoms, (row name, array atom) or None)."""
@@ -389,7 +398,8 @@ class Normalizer:
                                          and all(isinstance(e, ast.Name) for e in target.elts)):
                 raise self.error(stmt, "use enumerate(array) with two loop variables: i, row")
             index, row, source = target.elts[0].id, target.elts[1].id, it.args[0]
-        elif isinstance(target, ast.Name) and not isinstance(it, ast.Call):
+        elif isinstance(target, ast.Name) and not isinstance(it, (ast.Call, ast.List, ast.Tuple,
+                                                                  ast.Set, ast.Constant)):
             index, row, source = None, target.id, it
         else:
             raise self.error(it, "a 'for' loop must run over range(...), an array or "
@@ -408,9 +418,10 @@ class Normalizer:
         test = self.atom(stmt.test)
         header, self.ops = self.ops, outer
         body = self.block(stmt.body)
+        flag = self.current.get(getattr(stmt, "adc_break", None))
         self.close_loop(body, carried)
         self.ops.append(Loop("while", body, carried, stmt, header=header, test=test,
-                             flag=carried.get(getattr(stmt, "adc_break", None))))
+                             flag=flag))
 
     def if_expression(self, node, target):
         test = self.atom(node.test)
@@ -423,7 +434,8 @@ class Normalizer:
                 self.ops.append(Op((target,), value, "copy" if isinstance(value, ast.Name)
                                    else "const", self.origin,
                                    inputs=(value.id,) if isinstance(value, ast.Name) else ()))
-            constant = all(op.kind == "const" for op in self.ops if target in op.targets)
+            constant = all(op.kind == "const" for op in walk_ops(self.ops)
+                           if target in op.targets)
             branches.append((self.ops, constant))
             self.ops = outer
             self.constants.discard(target)

@@ -432,6 +432,8 @@ class Writer:
                 needed |= _reads(list(node.bounds) + [node.test] + [o.expr for o in
                                                                     node.header or []])
                 needed |= self.loop_needed.get(id(node), set())
+                if node.flag:                       # its run ends where the flag is set
+                    needed.add(node.flag)
         while True:
             size = len(needed)
             for op in ops:

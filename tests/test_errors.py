@@ -62,10 +62,27 @@ def varargs(*xs):
     return xs[0]
 
 
-def early_return(x):
+def for_else(x, n):
+    for i in range(n):
+        x = x * 2.0
+    else:
+        x = x + 1.0
     return x
-    y = x * 2.0
-    return y
+
+
+def while_else(x):
+    while x < 1.0:
+        x = x * 2.0
+    else:
+        x = x + 1.0
+    return x
+
+
+def loop_over_list(x):
+    s = x
+    for value in [1.0, 2.0]:
+        s = s * value
+    return s
 
 
 def nested_def(x):
@@ -107,7 +124,10 @@ CASES = [  # (function, what the message says, the source text the caret marks)
     (calls_numpy_python_code, "call to 'np.fft.fft' has no derivative rule", "np.fft.fft"),
     (recursive, "recursive call to 'recursive'", "recursive(x)"),
     (varargs, "*args parameters are not supported", "xs"),
-    (early_return, "an early 'return' is not supported", "return x"),
+    (for_else, "'for ... else' is not supported", "for i in range(n):"),
+    (while_else, "'while ... else' is not supported", "while x < 1.0:"),
+    (loop_over_list, "a 'for' loop must run over range(...), an array or enumerate",
+     "[1.0, 2.0]"),
     (nested_def, "nested function definitions are not supported", "def inner(v):"),
     (no_return, "must end with a 'return' statement", None),
     (dict_literal, "dict literals are not supported", '{"a": x}'),
