@@ -78,6 +78,8 @@ def _type_sweep(ops, known, of):
                 known[target] = of(atom) if isinstance(atom, ast.Constant) else \
                     inner.get(atom.id, (ARRAY, False))
             continue
+        if op.kind == "setitem":
+            continue                        # the array keeps its type
         if op.kind == "copy":
             result = of(op.expr)
         elif op.kind == "const":

@@ -106,6 +106,11 @@ _alias(math.pow, operator.pow)
 _alias(pow, operator.pow, name="pow")
 
 
+@adjoint(np.copy, keeps_integers=True)
+def _(y, x):
+    x_bar += y_bar
+
+
 @adjoint(float, name="float", elementwise=True)
 def _(y, x):
     x_bar += y_bar
@@ -374,7 +379,7 @@ _alias(min, np.minimum, name="min")
 METHODS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
            "reshape": np.reshape, "transpose": np.transpose, "ravel": np.ravel,
            "flatten": np.ravel, "dot": np.dot, "squeeze": np.squeeze, "clip": np.clip,
-           "argmax": np.argmax, "argmin": np.argmin}
+           "argmax": np.argmax, "argmin": np.argmin, "copy": np.copy}
 VARARG_METHODS = {"reshape": "shape", "transpose": "axes"}   # x.reshape(2, 3) packs a tuple
 ATTRIBUTES = {"T": np.transpose}
 CONSTANT_ATTRIBUTES = {"shape", "ndim", "size", "dtype"}

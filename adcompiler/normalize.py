@@ -6,6 +6,7 @@ each name holds one value and the adjoint can read it back. Each operation remem
 statement it came from, for comments in generated code and for error messages.
 """
 import ast
+import copy
 import inspect
 import operator
 from dataclasses import dataclass, field
@@ -173,6 +174,7 @@ class Normalizer:
         self.constants = set()      # versions without derivative (shapes, flags, literals)
         self.single = set()         # names assigned at most once per run: never versioned
         self.loop_flags = set()     # break/continue flags: local to one loop body, not carried
+        self.mutated = set()        # arrays written in place (a[i] = ...): one buffer each
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -218,7 +220,18 @@ class Normalizer:
         if node.adc_return_value:
             self.single.add(node.adc_return_value)
         self.loop_flags = node.adc_loop_flags
+        self.mutated = {t.value.id for n in ast.walk(node)
+                        if isinstance(n, (ast.Assign, ast.AugAssign))
+                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
         body = list(node.body)
+        for param in self.p.params:
+            if param in self.mutated:       # written in place: work on a copy of the argument
+                self.origin = node
+                self.comments[id(node)] = f"{param} is written in place: copy the argument"
+                version = self.next_version(param)
+                self.rule_op(node, np.copy, [ast.Name(param, ast.Load())], {}, version)
+                self.bind(param, version)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
             body = body[1:]
@@ -273,11 +286,13 @@ class Normalizer:
                 for target in stmt.targets:
                     self.assign_atom(target, value)
         elif isinstance(stmt, ast.AugAssign):
-            if not isinstance(stmt.target, ast.Name):
+            if not isinstance(stmt.target, (ast.Name, ast.Subscript)):
                 raise self.error(stmt.target, "augmented assignment to "
                                  f"{type(stmt.target).__name__.lower()}s is not supported")
-            load = ast.Name(stmt.target.id, ast.Load())
-            ast.copy_location(load, stmt.target)
+            load = copy.deepcopy(stmt.target)
+            for n in ast.walk(load):
+                if hasattr(n, "ctx"):
+                    n.ctx = ast.Load()
             expr = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
             self.assign(stmt.target, expr)
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
@@ -469,11 +484,25 @@ class Normalizer:
                 self.emit_copy(version, value)
             self.bind(target.id, version)
             self.constants -= self.single
+            if target.id in self.mutated:   # its elements change later: not a constant
+                self.constants.discard(version)
         elif isinstance(target, (ast.Tuple, ast.List)):
             self.unpack(target, value_node)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) \
+                and target.value.id in self.current:
+            self.write(target, value_node)
         else:
             raise self.error(target, f"assignment to {_describe_target(target)} is not supported "
                                      "in a differentiated function")
+
+    def write(self, target, value_node):
+        """``a[index] = value``: in place, in the one buffer of ``a``."""
+        value = self.atom(value_node)
+        array = self.current[target.value.id]
+        index = self.index(target.slice)
+        inputs = tuple(n for n in (getattr(value, "id", None), array) if n)
+        self.ops.append(Op((array,), value, "setitem", self.origin, args={"index": index},
+                           inputs=inputs))
 
     def assign_atom(self, target, value):
         if isinstance(target, ast.Name):

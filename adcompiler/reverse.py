@@ -110,9 +110,10 @@ class Primal:
     record what their adjoint needs; ``needed`` (a set of names) keeps only the operations that
     compute them, as a reverse iteration recomputes its body."""
 
-    def __init__(self, program, kinds, module, tapes=None):
+    def __init__(self, program, kinds, module, tapes=None, recording=True):
         self.program, self.kinds, self.module = program, kinds, module
         self.tapes = tapes or {}
+        self.recording = recording      # False when a reverse iteration recomputes
         self.ops_per_line = Counter(id(op.origin) for op in program.ops)
 
     def block(self, nodes, needed=None, top=False, origin=None, taped=True):
@@ -123,14 +124,14 @@ class Primal:
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
-                if needed is not None and (top and node.resets
+                if needed is not None and (top and node.resets or node.kind == "setitem"
                                            or not set(node.targets) & needed):
                     continue
                 if node.origin is not last_origin and not _bookkeeping(node):
                     last_origin = node.origin
                     if self.ops_per_line[id(node.origin)] > 1:
                         out.append(comment(self.program.comments[id(node.origin)]))
-                out.append(self.operation(node))
+                out.extend(self.operation(node))
             elif isinstance(node, If):
                 body = self.block(node.body, needed, origin=node.origin, taped=taped)
                 orelse = self.block(node.orelse, needed, origin=node.origin, taped=taped)
@@ -146,7 +147,19 @@ class Primal:
 
     def operation(self, op):
         if not op.targets:
-            return ast.Expr(op.expr)
+            return [ast.Expr(op.expr)]
+        if op.kind == "setitem":
+            array, index = _name(op.targets[0]), op.args["index"]
+            out = []
+            tape = self.tapes.get(id(op))
+            if tape is not None:            # keep what the write overwrites, for the adjoint
+                push = ast.Expr(_call(f"{tape}.append", _call(
+                    "copy_of", ast.Subscript(array, index, ast.Load()))))
+                push.adc_tape = tape
+                out.append(push)
+            out.append(ast.Assign([ast.Subscript(_name(op.targets[0]), index, ast.Store())],
+                                  op.expr))
+            return out
         target = ast.Name(op.targets[0], ast.Store()) if len(op.targets) == 1 else \
             ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
         expr = op.expr
@@ -154,7 +167,10 @@ class Primal:
                 and not op.rule.primal \
                 and self.kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
             expr = _primal_helper_call(op, self.module)
-        return ast.Assign([target], expr)
+        out = [ast.Assign([target], expr)]
+        if id(op) in self.tapes and self.recording:     # a read the loop overwrites later
+            out.append(ast.Expr(_call(f"{self.tapes[id(op)]}.append", _name(op.targets[0]))))
+        return out
 
     def loop(self, loop, needed, taped):
         tape = self.tapes.get(id(loop)) if taped else None
@@ -164,7 +180,8 @@ class Primal:
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
-            out += [_assign(name, ast.List([], ast.Load())) for name in tape.lists.values()]
+            out += [_assign(name, ast.List([], ast.Load())) for name in
+                    list(tape.lists.values()) + list(tape.reads.values())]
             body = [ast.Expr(_call(f"{name}.append", _name(var)))
                     for var, name in tape.lists.items()] + body
             if counted:
@@ -188,6 +205,7 @@ class LoopTape:
     value at the start of an iteration the adjoint needs, a list of those values."""
     trips: str
     lists: dict                 # carried name -> list name
+    reads: dict = None          # recorded value (read of an array the loop overwrites) -> list
 
 
 @dataclass
@@ -196,6 +214,7 @@ class Scope:
     prepared (zeroed, or given their value's type) before it, so every path leaves them typed."""
     defined: set
     prepare: list
+    loop: bool = False
 
 
 def _primal_helper_call(op, module):
@@ -227,7 +246,8 @@ class Writer:
         self.initialized = set()
         self.owned = set()
         self.scopes = []
-        self.tapes = {}             # id(loop) -> LoopTape
+        self.tapes = {}             # id(loop) -> LoopTape; id(write op) -> its tape's name
+        self.write_sites = []       # (array, tape name) of every in-place write
         self.loop_needed = {}       # id(loop) -> names its reverse iterations need
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
@@ -307,6 +327,11 @@ class Writer:
         seeds = self.seed()
         adjoint = self.adjoint_block(program.body)
         body = Primal(program, self.kinds, self.module, self.tapes).block(program.body)
+        read = _reads([s for s in _statements(adjoint) if not hasattr(s, "adc_tape")])
+        unneeded = {tape for array, tape in self.write_sites if array not in read}
+        adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
+        body = [_assign(tape, ast.List([], ast.Load())) for _, tape in self.write_sites
+                if tape not in unneeded] + body
         body += seeds + adjoint
         body.append(ast.Return(self.returned()))
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
@@ -360,9 +385,12 @@ class Writer:
         out, last_origin = [], origin
         for node in reversed(nodes):
             if isinstance(node, Op):
-                if node.kind == "const" or not any(t in self.active for t in node.targets):
+                if node.kind == "setitem":
+                    statements = self.write_adjoint(node)
+                elif node.kind == "const" or not any(t in self.active for t in node.targets):
                     continue
-                statements = self.adjoint_of(node)
+                else:
+                    statements = self.adjoint_of(node)
                 if statements and node.origin is not last_origin and not _bookkeeping(node):
                     out.append(comment(self.program.comments[id(node.origin)]))
                     last_origin = node.origin
@@ -373,9 +401,9 @@ class Writer:
             last_origin = node.origin
         return out
 
-    def scoped(self, blocks, defined, origin):
+    def scoped(self, blocks, defined, origin, loop=False):
         """Reverse each of ``blocks`` inside one scope: (preparations, their adjoints)."""
-        scope = Scope(defined, [])
+        scope = Scope(defined, [], loop)
         self.scopes.append(scope)
         try:
             adjoints = [self.adjoint_block(nodes, origin) for nodes in blocks]
@@ -398,16 +426,24 @@ class Writer:
         carried = set(loop.carried.values())
         ops = list(walk_ops((loop.header or []) + loop.body))
         defined = {t for op in ops for t in op.targets} - carried
-        prepare, (body,) = self.scoped([loop.body], defined, loop.origin)
+        prepare, (body,) = self.scoped([loop.body], defined, loop.origin, loop=True)
         if not body:
             return prepare
-        needed = self.needed(loop, body)
-        recompute = Primal(self.program, self.kinds, self.module, self.tapes).block(
-            loop.body, needed, top=True, origin=loop.origin)
+        needed, recorded = self.needed(loop, body)
+        kept = {op.targets[0] for op in recorded}
+        recompute = Primal(self.program, self.kinds, self.module, self.tapes,
+                           recording=False).block(loop.body, needed - kept, top=True,
+                                                  origin=loop.origin)
+        for statement in recompute:
+            statement.adc_recompute = True
         tape = LoopTape(self.fresh("trips"), {v: self.fresh(f"{v}_tape")
-                                              for v in sorted(carried & needed)})
+                                              for v in sorted(carried & needed)},
+                        {op.targets[0]: self.fresh(f"{op.targets[0]}_tape") for op in recorded})
         self.tapes[id(loop)] = tape
-        restore = [_assign(v, _call(f"{name}.pop")) for v, name in tape.lists.items()]
+        for op in recorded:
+            self.tapes[id(op)] = tape.reads[op.targets[0]]
+        restore = [_assign(v, _call(f"{name}.pop")) for v, name in
+                   list(tape.lists.items()) + list(tape.reads.items())]
         k = self.fresh("k")
         if loop.kind == "range" and loop.index in needed:
             restore.insert(0, _assign(loop.index, _nth(loop.bounds, _name(k))))
@@ -424,24 +460,84 @@ class Writer:
         not this loop's copy-backs, which would overwrite the values restored from the tape)."""
         own_copy_backs = {id(n) for n in loop.body if isinstance(n, Op) and n.resets}
         ops = [op for op in walk_ops(loop.body) if id(op) not in own_copy_backs]
-        needed = _reads(adjoint)
-        for node in _compound_nodes(loop.body):
+        needed, control = _reads(adjoint), set()
+        for node in _compound_nodes(loop.body):     # what decides the control flow
             if isinstance(node, If):
-                needed |= _reads([node.test])
+                control |= _reads([node.test])
             else:
-                needed |= _reads(list(node.bounds) + [node.test] + [o.expr for o in
-                                                                    node.header or []])
+                control |= _reads(list(node.bounds) + [node.test] + [o.expr for o in
+                                                                     node.header or []])
                 needed |= self.loop_needed.get(id(node), set())
                 if node.flag:                       # its run ends where the flag is set
-                    needed.add(node.flag)
+                    control.add(node.flag)
+        needed |= control
         while True:
             size = len(needed)
             for op in ops:
                 if set(op.targets) & needed:
                     needed |= _reads([op.expr])
             if len(needed) == size:
+                values = _adjoint_value_reads(adjoint) | control
+                recorded = self.recorded_reads(
+                    loop, _closure(values, [op for op in ops if op.kind != "setitem"]))
                 self.loop_needed[id(loop)] = needed
-                return needed
+                return needed, recorded
+
+    def recorded_reads(self, loop, needed):
+        """A reverse iteration recomputes from the array as the iteration left it, so a needed
+        read of an array the same iteration writes afterwards (or a nested loop around the read
+        writes) cannot be recomputed. Such a read is recorded during the forward sweep when it
+        is a line of the body of a loop the forward sweep runs; otherwise it is refused.
+        Returns the operations to record."""
+        recorded = []
+        top_level = not any(scope.loop for scope in self.scopes)
+        order = list(_ops_with_loops(loop.body))
+        for k, (op, around) in enumerate(order):
+            if op.kind == "setitem" or not set(op.targets) & needed or _reads_shape_only(op):
+                continue
+            for array in _reads([op.expr]):
+                later = any(o.kind == "setitem" and o.targets[0] == array
+                            for o, _ in order[k + 1:])
+                inner = any(o.kind == "setitem" and o.targets[0] == array
+                            for inner_loop in around for o in walk_ops(inner_loop.body))
+                if (later or inner) and top_level and op in loop.body and op not in recorded:
+                    recorded.append(op)
+                elif later or inner:
+                    raise self.program.parsed.error(
+                        op.origin, f"the derivative needs the value of {array!r} read here, "
+                        "but the same loop overwrites it afterwards; read from a copy made "
+                        f"before the writes (e.g. {array}_old = {array}.copy())")
+        return recorded
+
+    # ------------------------------------------------------------------ in-place writes
+    def write_adjoint(self, op):
+        """``a[index] = value``: the value's share is a_bar[index], which the write then clears;
+        finally the overwritten elements come back from the write's tape, so adjoints of earlier
+        lines read ``a`` as it was (tape and restore go if no adjoint reads ``a``)."""
+        array, index, value = op.targets[0], op.args["index"], op.expr
+        out = []
+        if array in self.initialized and array in self.active:
+            bar = _name(self.bar(array))
+            if isinstance(value, ast.Name) and value.id in self.active:
+                share = _call("copy_of", ast.Subscript(bar, index, ast.Load()))
+                self.accumulate(value.id, _call("unbroadcast", share, value), out)
+            self.own(array, out)
+            out.append(ast.Assign([ast.Subscript(_name(self.bar(array)), index, ast.Store())],
+                                  ast.Constant(0.0)))
+        tape = self.tapes[id(op)] = self.fresh(f"{array}_overwritten")
+        restore = ast.Assign([ast.Subscript(_name(array), index, ast.Store())],
+                             _call(f"{tape}.pop"))
+        restore.adc_tape = tape
+        self.write_sites.append((array, tape))
+        return out + [restore]
+
+    def own(self, name, out):
+        """Make ``name``'s adjoint a buffer this function may update in place."""
+        if self.outer(name, in_place=True):
+            return
+        if name not in self.owned:
+            out.append(_assign(self.bar(name), _parse_expr(f"np.copy({self.bar(name)})")))
+            self.owned.add(name)
 
     # ------------------------------------------------------------------ one operation
     def adjoint_of(self, op):
@@ -524,6 +620,27 @@ def _bookkeeping(op):
     return isinstance(op.origin, (ast.If, ast.For, ast.While)) and isinstance(op.expr, ast.Name)
 
 
+def _statements(block):
+    """Every statement in ``block``, nested ones included."""
+    for stmt in block:
+        yield stmt
+        for field in ("body", "orelse"):
+            yield from _statements(getattr(stmt, field, []))
+
+
+def _without_tapes(block, tapes):
+    """``block`` without the statements that push to or restore from ``tapes``."""
+    out = []
+    for stmt in block:
+        if getattr(stmt, "adc_tape", None) in tapes:
+            continue
+        for field in ("body", "orelse"):
+            if hasattr(stmt, field):
+                setattr(stmt, field, _without_tapes(getattr(stmt, field), tapes))
+        out.append(stmt)
+    return out
+
+
 def _nth(bounds, k):
     """``start + k * step``, folded where start is 0 or step is 1."""
     start, _, step = bounds
@@ -538,6 +655,75 @@ def _reads(nodes):
     """Names read (loaded) anywhere in ``nodes`` (statements or expressions; None skipped)."""
     return {n.id for node in nodes if node is not None for n in ast.walk(node)
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+SHAPE_ONLY = {"unbroadcast": {1}, "zeros_like": {0}, "ones_like": {0}, "cast_like": {1},
+              "reshape_like": {1}, "sum_adjoint": {1}, "mean_adjoint": {1}}
+
+
+def _value_reads(nodes):
+    """Like _reads, but without arguments that helpers use only for their shape or dtype."""
+    out = set()
+
+    def visit(node):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            out.add(node.id)
+        skip = SHAPE_ONLY.get(node.func.id, set()) \
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else set()
+        for field, value in ast.iter_fields(node):
+            items = value if isinstance(value, list) else [value]
+            for k, item in enumerate(items):
+                if isinstance(item, ast.AST) and not (field == "args" and k in skip):
+                    visit(item)
+    for node in nodes:
+        visit(node)
+    return out
+
+
+def _reads_shape_only(op):
+    """True for ``a.shape`` and the like: they do not depend on the elements of ``a``."""
+    expr = op.expr
+    return isinstance(expr, ast.Attribute) and expr.attr in ("shape", "ndim", "size", "dtype")
+
+
+def _adjoint_value_reads(block):
+    """Names whose values ``block`` (an adjoint) uses: not those read only for a shape, nor
+    those read by recomputations (their own needs are followed through the operations)."""
+    out = set()
+    for statement in block:
+        if hasattr(statement, "adc_tape") or getattr(statement, "adc_recompute", False):
+            continue
+        if isinstance(statement, (ast.If, ast.While)):
+            out |= _value_reads([statement.test])
+            out |= _adjoint_value_reads(statement.body + statement.orelse)
+        elif isinstance(statement, ast.For):
+            out |= _value_reads([statement.iter]) | _adjoint_value_reads(statement.body)
+        else:
+            out |= _value_reads([statement])
+    return out
+
+
+def _closure(names, ops):
+    """``names`` and, transitively, what the ops defining them read."""
+    names = set(names)
+    while True:
+        size = len(names)
+        for op in ops:
+            if set(op.targets) & names:
+                names |= _reads([op.expr])
+        if len(names) == size:
+            return names
+
+
+def _ops_with_loops(body, around=()):
+    """(op, the nested loops containing it) for every op of ``body``, in program order."""
+    for node in body:
+        if isinstance(node, Op):
+            yield node, around
+        elif isinstance(node, If):
+            yield from _ops_with_loops(node.body + node.orelse, around)
+        else:
+            yield from _ops_with_loops((node.header or []) + node.body, around + (node,))
 
 
 def _compound_nodes(body):

@@ -19,7 +19,7 @@ __all__ = [
     "sum_adjoint", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
     "matmul_adjoint_a", "matmul_adjoint_b", "tensordot", "tensordot_adjoint_a",
     "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
-    "reshape", "log_or_zero", "add_like", "trip_count",
+    "reshape", "log_or_zero", "add_like", "trip_count", "copy_of",
 ]
 
 
@@ -117,6 +117,18 @@ def _add_like(acc, g):
         return lambda acc, g: (acc + g).astype(dtype)
     cast = acc
     return lambda acc, g: cast(acc + g)
+
+
+def copy_of(x):
+    """A copy of an array (a slice would be a view), or the scalar itself."""
+    return np.copy(x) if isinstance(x, np.ndarray) else x
+
+
+@_jit_twin(copy_of)
+def _copy_of(x):
+    if _is_array(x):
+        return lambda x: np.copy(x)
+    return lambda x: x
 
 
 def trip_count(start, stop, step):
