@@ -412,7 +412,7 @@ class Writer:
         return scope.prepare, adjoints
 
     def if_adjoint(self, node, last_origin):
-        defined = {t for op in walk_ops(node.body + node.orelse) for t in op.targets}
+        defined = _defined(walk_ops(node.body + node.orelse))
         prepare, (body, orelse) = self.scoped([node.body, node.orelse], defined, node.origin)
         if not body and not orelse:
             return prepare
@@ -425,7 +425,7 @@ class Writer:
         tape, recompute the body's needed values, then run the body's adjoint."""
         carried = set(loop.carried.values())
         ops = list(walk_ops((loop.header or []) + loop.body))
-        defined = {t for op in ops for t in op.targets} - carried
+        defined = _defined(ops) - carried
         prepare, (body,) = self.scoped([loop.body], defined, loop.origin, loop=True)
         if not body:
             return prepare
@@ -678,6 +678,11 @@ def _value_reads(nodes):
     for node in nodes:
         visit(node)
     return out
+
+
+def _defined(ops):
+    """Names that ``ops`` define (an in-place write changes an array, it defines nothing)."""
+    return {t for op in ops if op.kind != "setitem" for t in op.targets}
 
 
 def _reads_shape_only(op):

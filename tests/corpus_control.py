@@ -442,3 +442,115 @@ def return_from_while(x):
         if y > 7.0:
             return y * x
     return y
+
+
+# ----------------------------------------------------------------------------- arrays written in place
+
+def write_elements_of_zeros(x, w):
+    a = np.zeros(3)
+    a[0] = x * 2.0
+    a[1] = np.sin(x)
+    a[2] = a[0] * a[1]
+    return np.sum(a * w)
+
+
+def write_same_element_many_times(x, n):
+    a = np.zeros(2)
+    for i in range(n):
+        a[0] = a[0] * 0.5 + x * i
+        a[1] = a[1] + a[0] * x
+    return np.sum(a * a)
+
+
+def write_slices(v, x):
+    a = np.ones_like(v)
+    a[1:] = v[1:] * x
+    a[:1] = x * x
+    return np.sum(a * v)
+
+
+def write_augmented_2d(X):
+    a = np.zeros((X.shape[0], X.shape[1]))
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            a[i, j] += X[i, j] * X[i, 0]
+            a[i, j] += np.sin(X[i, j])
+    return np.sum(a * a)
+
+
+def write_into_argument(v):
+    v[0] = v[0] * 3.0
+    v[1:] = v[1:] * 2.0
+    return np.sum(v * v)
+
+
+def write_cumulative_recurrence(v):
+    out = np.zeros(v.shape[0])
+    out[0] = v[0]
+    for i in range(1, v.shape[0]):
+        out[i] = out[i - 1] * 0.5 + v[i] ** 2
+    return np.sum(out * out)
+
+
+def write_heat_equation(u, steps):
+    for step in range(steps):
+        previous = u.copy()
+        for i in range(1, u.shape[0] - 1):
+            u[i] = previous[i] + 0.1 * (previous[i - 1] - 2.0 * previous[i] + previous[i + 1])
+    return np.sum(u * u)
+
+
+def write_copy_then_modify(v):
+    a = np.copy(v)
+    a[0] = 0.0
+    a[-1] = a[-1] * a[0] + v[0]
+    return np.sum(a * v)
+
+
+def write_arange_weights(v):
+    w = np.arange(v.shape[0]) * 0.5
+    a = np.empty(v.shape[0])
+    for i in range(v.shape[0]):
+        a[i] = np.sin(v[i]) * w[i]
+    return np.sum(a * a)
+
+
+def write_zeros_like_rebound(v, n):
+    a = np.zeros_like(v)
+    for k in range(n):
+        a = a * 0.5 + v * k
+    return np.sum(a * v)
+
+
+def write_in_branch(v, x):
+    a = np.copy(v)
+    if x > 0.0:
+        a[0] = x * a[1]
+    else:
+        a[1] = -x * a[0]
+    return np.sum(a * a)
+
+
+def write_in_while(x):
+    a = np.zeros(3)
+    k = 0
+    while k < 3:
+        a[k] = x ** (k + 1)
+        k = k + 1
+    return np.sum(a * a)
+
+
+def write_reads_value_it_overwrites(v, x):
+    a = v * 1.0
+    s = 0.0
+    for i in range(a.shape[0]):
+        t = a[i] * x
+        a[i] = t * t
+        s = s + np.sin(a[i])
+    return s
+
+
+def write_method_copy(v):
+    a = v.copy()
+    a[0] = a[0] * a[-1]
+    return np.sum(a ** 3)

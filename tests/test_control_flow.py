@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import adcompiler as adc
 import corpus_control as corpus
 from gradcheck import arrays, check_both_modes
 
@@ -85,6 +86,20 @@ CASES = {  # function -> strategies of its arguments (floats are differentiated,
     corpus.return_from_loop: [scalar(0.5, 1.5), scalar(1.05, 1.5)],
     corpus.return_from_nested_loop: [scalar(0.5, 1.5), count(0, 4)],
     corpus.return_from_while: [scalar(0.2, 2)],
+    corpus.write_elements_of_zeros: [scalar(), vector(min_size=3, max_size=3)],
+    corpus.write_same_element_many_times: [scalar(), count()],
+    corpus.write_slices: [vector(), scalar()],
+    corpus.write_augmented_2d: [matrix()],
+    corpus.write_into_argument: [vector(min_size=2)],
+    corpus.write_cumulative_recurrence: [vector()],
+    corpus.write_heat_equation: [vector(min_size=3, max_size=8), count(0, 4)],
+    corpus.write_copy_then_modify: [vector()],
+    corpus.write_arange_weights: [vector()],
+    corpus.write_zeros_like_rebound: [vector(), count()],
+    corpus.write_in_branch: [vector(min_size=2), scalar()],
+    corpus.write_in_while: [scalar()],
+    corpus.write_reads_value_it_overwrites: [vector(), scalar()],
+    corpus.write_method_copy: [vector()],
 }
 
 
@@ -92,7 +107,7 @@ def test_corpus_is_complete():
     named = [f for name, f in inspect.getmembers(corpus, inspect.isfunction)
              if not name.startswith("helper")]
     assert set(named) == set(CASES), set(named) ^ set(CASES)
-    assert len(CASES) >= 50
+    assert len(CASES) >= 60
 
 
 @pytest.mark.parametrize("func", list(CASES), ids=lambda f: f.__name__)
@@ -107,3 +122,16 @@ def test_gradient_matches_finite_differences(func, data):
         args.append(data.draw(strategy, label=f"argument {k}"))
     wrt = tuple(k for k, a in enumerate(args) if not isinstance(a, int))
     check_both_modes(func, tuple(args), wrt=wrt)
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
+def test_writes_leave_the_callers_arrays_untouched(jit):
+    v = np.array([0.5, -1.0, 2.0])
+    before = v.copy()
+    g = adc.grad(corpus.write_into_argument, jit=jit)(v)
+    np.testing.assert_array_equal(v, before)
+    np.testing.assert_allclose(g, [18 * 0.5, 8 * -1.0, 8 * 2.0])
+    u = np.linspace(0.0, 1.0, 6)
+    start = u.copy()
+    adc.grad(corpus.write_heat_equation, jit=jit)(u, 3)
+    np.testing.assert_array_equal(u, start)

@@ -104,6 +104,16 @@ def undefined_name(x):
     return x * not_defined  # noqa: F821
 
 
+def inner_loop_overwrites_what_it_reads(v, x, n):
+    s = 0.0
+    for k in range(n):
+        for i in range(v.shape[0]):
+            t = v[i] * x
+            v[i] = t * t
+            s = s + v[i]
+    return s
+
+
 def keepdims_variable(x, flag):
     return np.sum(np.sum(x, axis=0, keepdims=flag))
 
@@ -170,3 +180,11 @@ def test_integer_argument_refused_with_a_clear_message():
 def test_show_rejects_unknown_mode():
     with pytest.raises(ValueError, match="unknown mode"):
         adc.show(integer_power, mode="sideways")
+
+
+def test_overwritten_read_in_a_nested_loop_is_refused_with_its_location():
+    derivative = adc.grad(inner_loop_overwrites_what_it_reads, wrt=1)
+    with pytest.raises(DifferentiationError) as info:
+        derivative(np.array([0.5, 0.7]), 0.3, 2)
+    assert "the same loop overwrites it afterwards" in str(info.value)
+    assert info.value.lineno and "t = v[i] * x" in str(info.value)
