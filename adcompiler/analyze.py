@@ -6,7 +6,7 @@ Integers, flags and shapes come from operations without derivative, so they are 
 """
 import ast
 
-SCALAR, ARRAY = "scalar", "array"       # ARRAY means "may be an array"
+SCALAR, ARRAY = 0, None     # a kind is a value's rank (ndim): 0 a scalar, None not known
 
 
 def varied(program, seeds, integers=()):
@@ -47,7 +47,7 @@ def result_names(program):
 
 
 def types(program, param_types):
-    """Name -> (SCALAR or ARRAY, is_integer), from the parameters' (unknown: (ARRAY, False))."""
+    """Name -> (rank, is_integer), from the parameters' (rank 0: a scalar; None: not known)."""
     known = dict(param_types)
     known.update({index: (SCALAR, True) for index in loop_indices(program.body)})
 
@@ -93,7 +93,7 @@ def _type_sweep(ops, known, of):
 
 def _join(a, b):
     """The type of a name assigned both ``a`` and ``b`` (in a loop or two branches)."""
-    return (SCALAR if a[0] == b[0] == SCALAR else ARRAY), a[1] and b[1]
+    return (a[0] if a[0] == b[0] else ARRAY), a[1] and b[1]
 
 
 def integers(type_map):
@@ -120,35 +120,112 @@ def loop_indices(body):
     return out
 
 
+CREATIONS = {"np.zeros", "np.ones", "np.empty", "np.full"}
+CREATIONS_LIKE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like"}
+
+
 def _const_type(expr, of):
-    """Shapes, flags and counts: integers; a comparison of scalars is a scalar."""
+    """Shapes, flags and counts are integer scalars; created arrays have their shape's rank."""
     if isinstance(expr, (ast.Name, ast.Constant)):
         return of(expr)
     if isinstance(expr, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)):
-        scalar = all(of(n)[0] == SCALAR for n in _operands(expr))
-        return (SCALAR if scalar else ARRAY), True
-    return ARRAY, isinstance(expr, (ast.Attribute, ast.Subscript)) or _is_integer_call(expr)
+        ranks = [of(n)[0] for n in _operands(expr)]
+        return (None if None in ranks else max(ranks, default=0)), True
+    if isinstance(expr, ast.Call):
+        name = ast.unparse(expr.func)
+        if name in CREATIONS and expr.args:
+            return _rank_of_shape(expr.args[0], of), False
+        if name in CREATIONS_LIKE and expr.args:
+            return of(expr.args[0])[0], False
+        if name == "np.arange":
+            return 1, True
+        return (0 if _is_integer_call(expr) else ARRAY), _is_integer_call(expr)
+    if isinstance(expr, ast.Attribute):
+        return (ARRAY if expr.attr == "shape" else 0), expr.attr != "dtype"
+    return 0, True                          # an index into a shape
+
+
+def _rank_of_shape(shape, of):
+    if isinstance(shape, ast.Tuple):
+        return len(shape.elts)
+    return 1 if of(shape)[0] == 0 else ARRAY
 
 
 def _is_integer_call(expr):
     return isinstance(expr, ast.Call) and ast.unparse(expr.func) in (
-        "len", "int", "np.argmax", "np.argmin", "np.shape", "np.ndim", "np.size", "round",
+        "len", "int", "np.argmax", "np.argmin", "np.ndim", "np.size", "round",
         "math.floor", "math.ceil")
 
 
 def _rule_type(op, of):
     rule, args = op.rule, op.args
-    operands = [of(a) for a in args.values() if isinstance(a, (ast.Name, ast.Constant))]
     values = [e for p in rule.diff_params() for e in
               (args[p].elts if isinstance(args[p], ast.Tuple) else [args[p]])]
     integer = rule.keeps_integers and all(of(v)[1] for v in values)
+    return _rule_rank(rule, args, of), integer
+
+
+def _max_rank(ranks):
+    return None if None in ranks else max(ranks, default=0)
+
+
+def _rule_rank(rule, args, of):
+    """The rank of a rule's result, from its operands' ranks (None when not known)."""
+    rank = {p: of(a)[0] for p, a in args.items() if isinstance(a, (ast.Name, ast.Constant))}
+    if rule.elementwise:
+        return _max_rank(list(rank.values()))
+    x = rank.get("x")
     if rule.reduces:
         axis, keepdims = args.get("axis"), args.get("keepdims")
-        whole = isinstance(axis, ast.Constant) and axis.value is None
-        flat = isinstance(keepdims, ast.Constant) and not keepdims.value
-        scalar = (whole and flat) or of(args["x"])[0] == SCALAR
-    elif rule.elementwise:
-        scalar = all(k == SCALAR for k, _ in operands)
-    else:
-        scalar = False
-    return (SCALAR if scalar else ARRAY), integer
+        if isinstance(keepdims, ast.Constant) and keepdims.value:
+            return x
+        if isinstance(axis, ast.Constant) and axis.value is None:
+            return 0
+        return None if x is None else max(x - 1, 0)
+    key = rule.key
+    if key == "getitem":
+        return _index_rank(x, args["index"], of)
+    if key in ("matmul", "dot"):
+        a, b = rank.get("a"), rank.get("b")
+        if a is None or b is None:
+            return None
+        return max(a, b) if 0 in (a, b) else a + b - 2
+    if key == "tensordot":
+        a, b, k = rank.get("a"), rank.get("b"), args.get("axes")
+        if a is None or b is None or not isinstance(k, ast.Constant):
+            return None
+        return a + b - 2 * k.value
+    if key in ("transpose", "copy"):
+        return x
+    if key in ("ravel",):
+        return 1
+    if key == "outer":
+        return 2
+    if key == "expand_dims":
+        return None if x is None else x + 1
+    if key == "reshape":
+        shape = args.get("shape")
+        if isinstance(shape, ast.Tuple):
+            return len(shape.elts)
+        return 1 if isinstance(shape, ast.Constant) else None
+    if key in ("stack", "concatenate"):
+        ranks = [of(e)[0] for e in args["arrays"].elts]
+        inner = None if None in ranks or len(set(ranks)) != 1 else ranks[0]
+        return None if inner is None else inner + (key == "stack")
+    return None
+
+
+def _index_rank(rank, index, of):
+    """Rank of ``x[index]`` for ``x`` of ``rank``: each integer index removes an axis."""
+    if rank is None:
+        return None
+    parts = index.elts if isinstance(index, ast.Tuple) else [index]
+    removed = 0
+    for part in parts:
+        if isinstance(part, ast.Slice):
+            continue
+        if isinstance(part, (ast.Name, ast.Constant)) and of(part) == (0, True):
+            removed += 1
+        else:
+            return None
+    return max(rank - removed, 0)

@@ -11,9 +11,9 @@ from .reverse import ADJOINTS, GRAD, VALUE_AND_GRAD, VJP, Spec
 
 
 def _kind(name, value):
-    """(SCALAR or ARRAY, is_integer) of one argument; refuse what compiled code cannot take."""
+    """(rank, is_integer) of one argument; refuse what compiled code cannot take."""
     if isinstance(value, np.ndarray):
-        return analyze.ARRAY, not np.issubdtype(value.dtype, np.inexact)
+        return value.ndim, not np.issubdtype(value.dtype, np.inexact)
     if isinstance(value, (numbers.Number, np.generic)) and np.ndim(value) == 0:
         return analyze.SCALAR, isinstance(value, (numbers.Integral, np.bool_, bool))
     raise TypeError(f"argument {name!r} must be a number or a NumPy array, "

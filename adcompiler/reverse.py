@@ -165,7 +165,7 @@ class Primal:
         expr = op.expr
         if self.module.use_helpers and op.kind == "rule" and op.rule.elementwise \
                 and not op.rule.primal \
-                and self.kinds.get(op.targets[0], analyze.ARRAY) == analyze.ARRAY:
+                and self.kinds.get(op.targets[0], analyze.ARRAY) != analyze.SCALAR:
             expr = _primal_helper_call(op, self.module)
         out = [ast.Assign([target], expr)]
         if id(op) in self.tapes and self.recording:     # a read the loop overwrites later
@@ -748,7 +748,7 @@ HELPERS_PAY_OFF = 2    # call sites per distinct helper at which helpers beat in
 
 def build(program, spec, param_types, library, name):
     """(functions, main name): the generated functions, callees first, computing ``spec``.
-    ``param_types`` maps parameters to (SCALAR or ARRAY, is_integer).
+    ``param_types`` maps parameters to (rank, is_integer); rank None means not known.
 
     Array work goes through module helpers when they are shared enough to pay for their own
     compilation (numba compiles an inline array expression in ~0.1 s, a helper in ~0.15 s plus
