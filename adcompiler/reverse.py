@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from . import analyze, support
-from .codegen import comment
+from .codegen import _Comment, comment
 from .normalize import If, Loop, Op, unique_name, walk_ops
 from .rules import Instance, instantiate
 
@@ -116,16 +116,20 @@ class Primal:
         self.recording = recording      # False when a reverse iteration recomputes
         self.ops_per_line = Counter(id(op.origin) for op in program.ops)
 
-    def block(self, nodes, needed=None, top=False, origin=None, taped=True):
+    def block(self, nodes, needed=None, top=False, origin=None, taped=True, forward=False):
         """``top``: ``nodes`` is the body of the loop being reversed, whose copy-backs stay out.
         ``origin``: the statement of the enclosing branch or loop (not repeated as a comment).
         ``taped``: loops at this level record their tapes (a nested loop's tape is filled by
-        its parent's reverse iteration, which runs it again, not by the forward sweep)."""
+        its parent's reverse iteration, which runs it again, not by the forward sweep).
+        ``forward``: the forward sweep, which keeps the writes to arrays in ``needed``."""
+        self.forward = forward
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
-                if needed is not None and (top and node.resets or node.kind == "setitem"
-                                           or not set(node.targets) & needed):
+                write = node.kind == "setitem"
+                if needed is not None and (top and node.resets
+                                           or write and not (forward and node.targets[0] in needed)
+                                           or not write and not set(node.targets) & needed):
                     continue
                 if node.origin is not last_origin and not _bookkeeping(node):
                     last_origin = node.origin
@@ -133,8 +137,10 @@ class Primal:
                         out.append(comment(self.program.comments[id(node.origin)]))
                 out.extend(self.operation(node))
             elif isinstance(node, If):
-                body = self.block(node.body, needed, origin=node.origin, taped=taped)
-                orelse = self.block(node.orelse, needed, origin=node.origin, taped=taped)
+                body = self.block(node.body, needed, origin=node.origin, taped=taped,
+                                  forward=forward)
+                orelse = self.block(node.orelse, needed, origin=node.origin, taped=taped,
+                                    forward=forward)
                 if body or orelse:
                     if node.origin is not last_origin:
                         out.append(comment(self.program.comments[id(node.origin)]))
@@ -174,9 +180,13 @@ class Primal:
 
     def loop(self, loop, needed, taped):
         tape = self.tapes.get(id(loop)) if taped else None
-        body = self.block(loop.body, needed, origin=loop.origin, taped=False)
-        if needed is not None and not body and id(loop) not in self.tapes:
+        body = self.block(loop.body, needed, origin=loop.origin, taped=False,
+                          forward=self.forward)
+        if needed is not None and not body and tape is None:
             return []
+        if tape is not None and loop.kind == "range" and not loop.flag \
+                and not tape.lists and not tape.reads and not _has_work(body):
+            return [_assign(tape.trips, _call("trip_count", *loop.bounds))]
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
@@ -237,6 +247,7 @@ class Writer:
         self.program = program
         self.spec = spec
         type_map = analyze.types(program, param_types)
+        self.type_map = type_map
         self.kinds = analyze.kinds(type_map)
         taken = {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
         taken |= {t for op in program.ops for t in op.targets}
@@ -256,6 +267,12 @@ class Writer:
             self.outputs = _name(self.version(spec.of))
         out_names = [a.id for a in self._output_atoms() if isinstance(a, ast.Name)]
         self.active = analyze.active(program, self.wrt, out_names, analyze.integers(type_map))
+
+    def types_of(self, node):
+        """(rank, is_integer) of an atom."""
+        if isinstance(node, ast.Constant):
+            return analyze.SCALAR, isinstance(node.value, int)
+        return self.type_map.get(getattr(node, "id", None), (analyze.ARRAY, False))
 
     # ------------------------------------------------------------------ naming
     def version(self, name, input_value=False):
@@ -326,16 +343,54 @@ class Writer:
             self.module.primal(callee)
         seeds = self.seed()
         adjoint = self.adjoint_block(program.body)
-        body = Primal(program, self.kinds, self.module, self.tapes).block(program.body)
+        returned = ast.Return(self.returned())
+        body = Primal(program, self.kinds, self.module, self.tapes).block(
+            program.body, self.forward_needs(seeds + adjoint + [returned]), forward=True)
         read = _reads([s for s in _statements(adjoint) if not hasattr(s, "adc_tape")])
         unneeded = {tape for array, tape in self.write_sites if array not in read}
         adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
         body = [_assign(tape, ast.List([], ast.Load())) for _, tape in self.write_sites
                 if tape not in unneeded] + body
         body += seeds + adjoint
-        body.append(ast.Return(self.returned()))
+        body.append(returned)
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
         return _function(name, params, body)
+
+    def forward_needs(self, statements):
+        """Names the forward sweep must compute: what the adjoint sweep and the result read,
+        what the loops record, and, transitively, what those are computed from."""
+        needed = _exposed_reads(statements, set())
+        for key, tape in self.tapes.items():
+            if isinstance(tape, LoopTape):
+                needed |= set(tape.lists) | set(tape.reads)
+        for op in self.program.ops:                 # what the forward loops run on
+            if op.kind == "setitem" and id(op) in self.tapes:
+                needed.add(op.targets[0])
+        for node in _top_loops(self.program.body):
+            if node.kind == "while" and id(node) in self.tapes:
+                needed |= _reads([node.test] + [o.expr for o in node.header or []])
+            needed |= _reads(list(node.bounds))
+            if node.flag:
+                needed.add(node.flag)
+        ops = self.program.ops
+        while True:     # a kept write needs its value and index; a kept loop, its bounds
+            size = len(needed)
+            needed = _closure(needed, [op for op in ops if op.kind != "setitem"])
+            for op in ops:
+                if op.kind == "setitem" and op.targets[0] in needed:
+                    needed |= _reads([op.expr, op.args["index"]])
+            for node in _compound_nodes(self.program.body):
+                inside = walk_ops(node.body + (node.orelse if isinstance(node, If) else []))
+                if not any(set(op.targets) & needed for op in inside):
+                    continue
+                if isinstance(node, If):
+                    needed |= _reads([node.test])
+                else:
+                    needed |= _reads(list(node.bounds) + [node.test] +
+                                     [o.expr for o in node.header or []])
+                    needed |= {node.flag} - {None}
+            if len(needed) == size:
+                return needed
 
     def seed(self):
         """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
@@ -360,7 +415,9 @@ class Writer:
         atom = atoms[0]
         if isinstance(atom, ast.Name):
             out.append(comment("adjoint sweep: d(output)/d(output) = 1"))
-            self.accumulate(atom.id, _call("ones_like", _name(atom.id)), out)
+            scalar = self.kinds.get(atom.id, analyze.ARRAY) == analyze.SCALAR
+            self.accumulate(atom.id, ast.Constant(1.0) if scalar else
+                            _call("ones_like", _name(atom.id)), out)
             self.owned.add(atom.id)
         return out
 
@@ -519,8 +576,12 @@ class Writer:
         if array in self.initialized and array in self.active:
             bar = _name(self.bar(array))
             if isinstance(value, ast.Name) and value.id in self.active:
-                share = _call("copy_of", ast.Subscript(bar, index, ast.Load()))
-                self.accumulate(value.id, _call("unbroadcast", share, value), out)
+                slot = ast.Subscript(bar, index, ast.Load())
+                element = analyze.SCALAR == self.kinds.get(value.id) == analyze._index_rank(
+                    self.kinds.get(array), index, lambda n: self.types_of(n))
+                share = slot if element else \
+                    _call("unbroadcast", _call("copy_of", slot), value)
+                self.accumulate(value.id, share, out)
             self.own(array, out)
             out.append(ast.Assign([ast.Subscript(_name(self.bar(array)), index, ast.Store())],
                                   ast.Constant(0.0)))
@@ -613,6 +674,12 @@ class Writer:
             self.accumulate(arg.id, _name(temp), out)
 
 
+
+
+def _has_work(block):
+    """True if ``block`` does more than copy values (which a loop run for nothing would)."""
+    return any(not (isinstance(s, ast.Assign) and isinstance(s.value, ast.Name))
+               for s in block if not isinstance(s, _Comment))
 
 
 def _bookkeeping(op):
@@ -729,6 +796,41 @@ def _ops_with_loops(body, around=()):
             yield from _ops_with_loops(node.body + node.orelse, around)
         else:
             yield from _ops_with_loops((node.header or []) + node.body, around + (node,))
+
+
+def _exposed_reads(block, assigned):
+    """Names ``block`` reads before assigning them (what must exist when it starts)."""
+    out = set()
+    for statement in block:
+        if isinstance(statement, ast.If):
+            out |= _reads([statement.test]) - assigned
+            then, other = set(assigned), set(assigned)
+            out |= _exposed_reads(statement.body, then) | _exposed_reads(statement.orelse, other)
+            assigned |= then & other
+        elif isinstance(statement, (ast.For, ast.While)):
+            head = statement.iter if isinstance(statement, ast.For) else statement.test
+            out |= _reads([head]) - assigned
+            inner = set(assigned) | (_stores([statement.target])
+                                     if isinstance(statement, ast.For) else set())
+            out |= _exposed_reads(statement.body, inner)
+        else:
+            out |= _reads([statement]) - assigned
+            assigned |= _stores([statement])
+    return out
+
+
+def _stores(nodes):
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _top_loops(body):
+    """The loops of ``body`` that are not inside another loop (the forward sweep runs them)."""
+    for node in body:
+        if isinstance(node, If):
+            yield from _top_loops(node.body + node.orelse)
+        elif isinstance(node, Loop):
+            yield node
 
 
 def _compound_nodes(body):
