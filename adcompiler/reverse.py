@@ -190,8 +190,6 @@ class Primal:
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
-            out += [_assign(name, ast.List([], ast.Load())) for name in
-                    list(tape.lists.values()) + list(tape.reads.values())]
             body = [ast.Expr(_call(f"{name}.append", _name(var)))
                     for var, name in tape.lists.items()] + body
             if counted:
@@ -259,6 +257,7 @@ class Writer:
         self.scopes = []
         self.tapes = {}             # id(loop) -> LoopTape; id(write op) -> its tape's name
         self.write_sites = []       # (array, tape name) of every in-place write
+        self.recompute_reads = {}   # id(loop) -> arrays its recomputation reads for values
         self.loop_needed = {}       # id(loop) -> names its reverse iterations need
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
@@ -346,11 +345,14 @@ class Writer:
         returned = ast.Return(self.returned())
         body = Primal(program, self.kinds, self.module, self.tapes).block(
             program.body, self.forward_needs(seeds + adjoint + [returned]), forward=True)
-        read = _reads([s for s in _statements(adjoint) if not hasattr(s, "adc_tape")])
-        unneeded = {tape for array, tape in self.write_sites if array not in read}
+        unneeded = {tape for array, tape in self.write_sites
+                    if not _read_after_restore(adjoint, tape, array, self.recompute_reads)}
         adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
-        body = [_assign(tape, ast.List([], ast.Load())) for _, tape in self.write_sites
-                if tape not in unneeded] + body
+        lists = [tape for _, tape in self.write_sites if tape not in unneeded]
+        for tape in self.tapes.values():    # every tape empties as the reverse sweep pops it,
+            if isinstance(tape, LoopTape):  # so each list is made once, here
+                lists += list(tape.lists.values()) + list(tape.reads.values())
+        body = [_assign(tape, ast.List([], ast.Load())) for tape in lists] + body
         body += seeds + adjoint
         body.append(returned)
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
@@ -492,7 +494,7 @@ class Writer:
                            recording=False).block(loop.body, needed - kept, top=True,
                                                   origin=loop.origin)
         for statement in recompute:
-            statement.adc_recompute = True
+            statement.adc_recompute = id(loop)
         tape = LoopTape(self.fresh("trips"), {v: self.fresh(f"{v}_tape")
                                               for v in sorted(carried & needed)},
                         {op.targets[0]: self.fresh(f"{op.targets[0]}_tape") for op in recorded})
@@ -534,9 +536,12 @@ class Writer:
                 if set(op.targets) & needed:
                     needed |= _reads([op.expr])
             if len(needed) == size:
-                values = _adjoint_value_reads(adjoint) | control
-                recorded = self.recorded_reads(
-                    loop, _closure(values, [op for op in ops if op.kind != "setitem"]))
+                values = _closure(_adjoint_value_reads(adjoint) | control,
+                                  [op for op in ops if op.kind != "setitem"])
+                recorded = self.recorded_reads(loop, values)
+                self.recompute_reads[id(loop)] = {
+                    a for op in ops if set(op.targets) & values and op.kind != "setitem"
+                    and not _reads_shape_only(op) for a in _reads([op.expr])}
                 self.loop_needed[id(loop)] = needed
                 return needed, recorded
 
@@ -796,6 +801,36 @@ def _ops_with_loops(body, around=()):
             yield from _ops_with_loops(node.body + node.orelse, around)
         else:
             yield from _ops_with_loops((node.header or []) + node.body, around + (node,))
+
+
+def _read_after_restore(adjoint, tape, array, recompute_reads):
+    """True if some statement that can run after a restore from ``tape`` reads ``array``'s
+    values: a later statement of an enclosing block, or any statement of an enclosing loop
+    (its next iterations). Recomputations count through the arrays their loop's needed values
+    are read from."""
+    def reads(statements):
+        out = _adjoint_value_reads(statements)
+        for statement in _statements(statements):
+            loop = getattr(statement, "adc_recompute", False)
+            if loop is not False:
+                out |= recompute_reads.get(loop, set())
+        return array in out
+
+    def search(block):
+        """(found a restore in block, its later statements and loops read the array)."""
+        for k, statement in enumerate(block):
+            if getattr(statement, "adc_tape", None) == tape:
+                return True, reads(block[k + 1:])
+            for field in ("body", "orelse"):
+                inner = getattr(statement, field, None)
+                if not inner:
+                    continue
+                found, read = search(inner)
+                if found:
+                    loop = isinstance(statement, (ast.For, ast.While))
+                    return True, read or reads(block[k + 1:]) or (loop and reads(inner))
+        return False, False
+    return search(adjoint)[1]
 
 
 def _exposed_reads(block, assigned):

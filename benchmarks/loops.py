@@ -1,7 +1,7 @@
 """Reverse mode through loops: adcompiler's gradient against numba and a hand-written adjoint.
 
-For each program of benchmarks/loop_programs.py, in the same run (median of --repeats timings
-after a warm-up): the function compiled by numba.njit, adcompiler's compiled gradient (called
+For each program of benchmarks/loop_programs.py, in the same run (median of --repeats timings of
+a loop of calls, after a warm-up): the function compiled by numba.njit, adcompiler's compiled gradient (called
 directly, as compiled code would call it), and a hand-written numba adjoint; the ratios; the peak
 bytes the gradient's tapes hold (measured by running the same generated module as Python with its
 tape lists counted); and the first call of the gradient in a new process with a cold and a warm
@@ -50,13 +50,19 @@ def fresh(args):
 
 
 def median_time(fn, args, repeats):
+    """Median seconds per call over ``repeats`` timings of a loop of calls lasting ~50 ms
+    (copying the arguments each call, which the function may write into, is timed apart)."""
     fn(*fresh(args))
+    start = time.perf_counter()
+    fn(*fresh(args))
+    loops = max(1, int(0.05 / max(time.perf_counter() - start, 1e-7)))
     samples = []
     for _ in range(repeats):
-        call_args = fresh(args)
+        batches = [fresh(args) for _ in range(loops)]
         start = time.perf_counter()
-        fn(*call_args)
-        samples.append(time.perf_counter() - start)
+        for call_args in batches:
+            fn(*call_args)
+        samples.append((time.perf_counter() - start) / loops)
     return statistics.median(samples)
 
 
