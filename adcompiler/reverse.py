@@ -151,6 +151,14 @@ class Primal:
                 last_origin = None
         return out
 
+    @staticmethod
+    def record(tape, name, var):
+        """The statement recording ``var`` on the tape ``name``."""
+        if name in (tape.slots or {}):
+            return ast.Assign([ast.Subscript(_name(name), _name(tape.slot), ast.Store())],
+                              _name(var))
+        return ast.Expr(_call(f"{name}.append", _name(var)))
+
     def operation(self, op):
         if not op.targets:
             return [ast.Expr(op.expr)]
@@ -175,7 +183,10 @@ class Primal:
             expr = _primal_helper_call(op, self.module)
         out = [ast.Assign([target], expr)]
         if id(op) in self.tapes and self.recording:     # a read the loop overwrites later
-            out.append(ast.Expr(_call(f"{self.tapes[id(op)]}.append", _name(op.targets[0]))))
+            name = self.tapes[id(op)]
+            tape = next(t for t in self.tapes.values()
+                        if isinstance(t, LoopTape) and name in (t.reads or {}).values())
+            out.append(self.record(tape, name, op.targets[0]))
         return out
 
     def loop(self, loop, needed, taped):
@@ -190,14 +201,20 @@ class Primal:
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
-            body = [ast.Expr(_call(f"{name}.append", _name(var)))
-                    for var, name in tape.lists.items()] + body
+            body = [self.record(tape, name, var) for var, name in tape.lists.items()] + body
+            if tape.slots:
+                body.insert(len(tape.lists), ast.AugAssign(ast.Name(tape.slot, ast.Store()),
+                                                           ast.Add(), ast.Constant(1)))
             if counted:
                 out.append(_assign(tape.trips, ast.Constant(0)))
                 body.insert(0, ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),
                                              ast.Constant(1)))
             else:
                 out.append(_assign(tape.trips, _call("trip_count", *loop.bounds)))
+            for name, var in (tape.slots or {}).items():
+                out.append(_assign(name, _call("tape_for", _name(tape.trips), _name(var))))
+            if tape.slots:
+                out.append(_assign(tape.slot, ast.Constant(0)))
         if loop.flag:
             body.append(ast.If(_name(loop.flag), [ast.Break()], []))
         if loop.kind == "range":
@@ -214,6 +231,8 @@ class LoopTape:
     trips: str
     lists: dict                 # carried name -> list name
     reads: dict = None          # recorded value (read of an array the loop overwrites) -> list
+    slots: dict = None          # of those, scalars stored in an array of trip-count length,
+    slot: str = None            # by this counter (a range loop's trip count is known first)
 
 
 @dataclass
@@ -351,7 +370,8 @@ class Writer:
         lists = [tape for _, tape in self.write_sites if tape not in unneeded]
         for tape in self.tapes.values():    # every tape empties as the reverse sweep pops it,
             if isinstance(tape, LoopTape):  # so each list is made once, here
-                lists += list(tape.lists.values()) + list(tape.reads.values())
+                lists += [name for name in list(tape.lists.values()) + list(tape.reads.values())
+                          if name not in tape.slots]
         body = [_assign(tape, ast.List([], ast.Load())) for tape in lists] + body
         body += seeds + adjoint
         body.append(returned)
@@ -501,9 +521,14 @@ class Writer:
         self.tapes[id(loop)] = tape
         for op in recorded:
             self.tapes[id(op)] = tape.reads[op.targets[0]]
-        restore = [_assign(v, _call(f"{name}.pop")) for v, name in
-                   list(tape.lists.items()) + list(tape.reads.items())]
         k = self.fresh("k")
+        recorded_values = list(tape.lists.items()) + list(tape.reads.items())
+        tape.slots = {name: v for v, name in tape.lists.items() if loop.kind == "range"
+                      and not loop.flag and self.kinds.get(v) == analyze.SCALAR}
+        tape.slot = self.fresh("slot") if tape.slots else None
+        restore = [_assign(v, ast.Subscript(_name(name), _name(k), ast.Load()))
+                   if name in tape.slots else _assign(v, _call(f"{name}.pop"))
+                   for v, name in recorded_values]
         if loop.kind == "range" and loop.index in needed:
             restore.insert(0, _assign(loop.index, _nth(loop.bounds, _name(k))))
         reverse = ast.For(ast.Name(k, ast.Store()),

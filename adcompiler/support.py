@@ -19,7 +19,7 @@ __all__ = [
     "sum_adjoint", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
     "matmul_adjoint_a", "matmul_adjoint_b", "tensordot", "tensordot_adjoint_a",
     "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
-    "reshape", "log_or_zero", "add_like", "trip_count", "copy_of",
+    "reshape", "log_or_zero", "add_like", "trip_count", "copy_of", "tape_for",
 ]
 
 
@@ -129,6 +129,17 @@ def _copy_of(x):
     if _is_array(x):
         return lambda x: np.copy(x)
     return lambda x: x
+
+
+def tape_for(n, like):
+    """Room for ``n`` scalars of ``like``'s type: a loop's tape when its trip count is known."""
+    return np.empty(n, np.asarray(like).dtype)
+
+
+@_jit_twin(tape_for)
+def _tape_for(n, like):
+    dtype = as_dtype(like)
+    return lambda n, like: np.empty(n, dtype)
 
 
 def trip_count(start, stop, step):

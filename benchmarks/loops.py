@@ -81,11 +81,20 @@ class CountingList(list):
         return value
 
 
+def counted_tape_for(n, like):
+    """A preallocated tape (tape_for), counted for as long as the run lasts."""
+    tape = np.empty(n, np.asarray(like).dtype)
+    CountingList.held += tape.nbytes
+    CountingList.peak = max(CountingList.peak, CountingList.held)
+    return tape
+
+
 def tape_bytes(derivative, args):
     """Peak bytes held by the generated gradient's tapes, from its module run as Python."""
     source = derivative.source_for(*args)
     source = re.sub(r"^(\s+\w+) = \[\]$", r"\1 = CountingList()", source, flags=re.M)
-    namespace = {"CountingList": CountingList}
+    source = re.sub(r"= tape_for\(", "= counted_tape_for(", source)
+    namespace = {"CountingList": CountingList, "counted_tape_for": counted_tape_for}
     exec(compile(source, "<tape count>", "exec"), namespace)
     CountingList.held = CountingList.peak = 0
     name = f"{derivative.program.name}_grad"
