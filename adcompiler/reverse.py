@@ -539,9 +539,10 @@ class Writer:
         return prepare + [comment(f"{text}  (reversed)"), reverse]
 
     def needed(self, loop, adjoint):
-        """Names a reverse iteration must have: what its adjoint reads, what its branches and
-        inner loops read to run again, and, transitively, what computes those in the body (but
-        not this loop's copy-backs, which would overwrite the values restored from the tape)."""
+        """(names, recorded reads): the names a reverse iteration must have — what its adjoint
+        reads, what its branches and inner loops read to run again, and, transitively, what
+        computes those in the body (not this loop's copy-backs, which would overwrite the values
+        restored from the tape) — and the reads to record rather than recompute."""
         own_copy_backs = {id(n) for n in loop.body if isinstance(n, Op) and n.resets}
         ops = [op for op in walk_ops(loop.body) if id(op) not in own_copy_backs]
         needed, control = _reads(adjoint), set()
@@ -554,21 +555,15 @@ class Writer:
                 needed |= self.loop_needed.get(id(node), set())
                 if node.flag:                       # its run ends where the flag is set
                     control.add(node.flag)
-        needed |= control
-        while True:
-            size = len(needed)
-            for op in ops:
-                if set(op.targets) & needed:
-                    needed |= _reads([op.expr])
-            if len(needed) == size:
-                values = _closure(_adjoint_value_reads(adjoint) | control,
-                                  [op for op in ops if op.kind != "setitem"])
-                recorded = self.recorded_reads(loop, values)
-                self.recompute_reads[id(loop)] = {
-                    a for op in ops if set(op.targets) & values and op.kind != "setitem"
-                    and not _reads_shape_only(op) for a in _reads([op.expr])}
-                self.loop_needed[id(loop)] = needed
-                return needed, recorded
+        needed = _closure(needed | control, ops)
+        values = _closure(_adjoint_value_reads(adjoint) | control,
+                          [op for op in ops if op.kind != "setitem"])
+        recorded = self.recorded_reads(loop, values)
+        self.recompute_reads[id(loop)] = {
+            a for op in ops if set(op.targets) & values and op.kind != "setitem"
+            and not _reads_shape_only(op) for a in _reads([op.expr])}
+        self.loop_needed[id(loop)] = needed
+        return needed, recorded
 
     def recorded_reads(self, loop, needed):
         """A reverse iteration recomputes from the array as the iteration left it, so a needed
