@@ -157,10 +157,6 @@ def normalize(func, library=None):
     return (library or Library()).program(func)
 
 
-def _atomic(node):
-    return isinstance(node, (ast.Name, ast.Constant))
-
-
 class Normalizer:
     def __init__(self, parsed, library):
         self.p = parsed

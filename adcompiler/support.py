@@ -291,14 +291,6 @@ def _split(shape, axis):
     return pre, n, size // max(pre * n, 1) if pre * n else 0
 
 
-def _norm_axis(axis, ndim):
-    if axis is None:
-        return -1
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"axis {axis} is out of bounds for an array of dimension {ndim}")
-    return axis % ndim
-
-
 @njit(cache=True)
 def _out_shape(shape, axis, keepdims):
     """Shape of a reduction of ``shape`` over ``axis`` (``-1``: all axes), as an int array."""
