@@ -184,7 +184,7 @@ def _rule_rank(rule, args, of):
         return None if x is None else max(x - 1, 0)
     key = rule.key
     if key == "getitem":
-        return _index_rank(x, args["index"], of)
+        return index_rank(x, args["index"], of)
     if key in ("matmul", "dot"):
         a, b = rank.get("a"), rank.get("b")
         if a is None or b is None:
@@ -215,7 +215,7 @@ def _rule_rank(rule, args, of):
     return None
 
 
-def _index_rank(rank, index, of):
+def index_rank(rank, index, of):
     """Rank of ``x[index]`` for ``x`` of ``rank``: each integer index removes an axis."""
     if rank is None:
         return None

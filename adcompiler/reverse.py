@@ -122,7 +122,6 @@ class Primal:
         ``taped``: loops at this level record their tapes (a nested loop's tape is filled by
         its parent's reverse iteration, which runs it again, not by the forward sweep).
         ``forward``: the forward sweep, which keeps the writes to arrays in ``needed``."""
-        self.forward = forward
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
@@ -147,7 +146,7 @@ class Primal:
                     out.append(ast.If(node.test, body or [ast.Pass()], orelse))
                 last_origin = node.origin
             else:
-                out.extend(self.loop(node, needed, taped))
+                out.extend(self.loop(node, needed, taped, forward))
                 last_origin = None
         return out
 
@@ -182,17 +181,14 @@ class Primal:
                 and self.kinds.get(op.targets[0], analyze.ARRAY) != analyze.SCALAR:
             expr = _primal_helper_call(op, self.module)
         out = [ast.Assign([target], expr)]
-        if id(op) in self.tapes and self.recording:     # a read the loop overwrites later
-            name = self.tapes[id(op)]
-            tape = next(t for t in self.tapes.values()
-                        if isinstance(t, LoopTape) and name in (t.reads or {}).values())
-            out.append(self.record(tape, name, op.targets[0]))
+        tape = self.tapes.get(id(op))
+        if tape is not None and self.recording:         # a read the loop overwrites later
+            out.append(self.record(tape, tape.reads[op.targets[0]], op.targets[0]))
         return out
 
-    def loop(self, loop, needed, taped):
+    def loop(self, loop, needed, taped, forward):
         tape = self.tapes.get(id(loop)) if taped else None
-        body = self.block(loop.body, needed, origin=loop.origin, taped=False,
-                          forward=self.forward)
+        body = self.block(loop.body, needed, origin=loop.origin, taped=False, forward=forward)
         if needed is not None and not body and tape is None:
             return []
         if tape is not None and loop.kind == "range" and not loop.flag \
@@ -274,7 +270,7 @@ class Writer:
         self.initialized = set()
         self.owned = set()
         self.scopes = []
-        self.tapes = {}             # id(loop) -> LoopTape; id(write op) -> its tape's name
+        self.tapes = {}             # id(loop or recorded read) -> LoopTape; id(write) -> name
         self.write_sites = []       # (array, tape name) of every in-place write
         self.recompute_reads = {}   # id(loop) -> arrays its recomputation reads for values
         self.loop_needed = {}       # id(loop) -> names its reverse iterations need
@@ -368,10 +364,11 @@ class Writer:
                     if not _read_after_restore(adjoint, tape, array, self.recompute_reads)}
         adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
         lists = [tape for _, tape in self.write_sites if tape not in unneeded]
-        for tape in self.tapes.values():    # every tape empties as the reverse sweep pops it,
-            if isinstance(tape, LoopTape):  # so each list is made once, here
-                lists += [name for name in list(tape.lists.values()) + list(tape.reads.values())
-                          if name not in tape.slots]
+        # every tape empties as the reverse sweep pops it, so each list is made once, here
+        loop_tapes = {id(t): t for t in self.tapes.values() if isinstance(t, LoopTape)}
+        for tape in loop_tapes.values():
+            lists += [name for name in list(tape.lists.values()) + list(tape.reads.values())
+                      if name not in tape.slots]
         body = [_assign(tape, ast.List([], ast.Load())) for tape in lists] + body
         body += seeds + adjoint
         body.append(returned)
@@ -382,14 +379,14 @@ class Writer:
         """Names the forward sweep must compute: what the adjoint sweep and the result read,
         what the loops record, and, transitively, what those are computed from."""
         needed = _exposed_reads(statements, set())
-        for key, tape in self.tapes.items():
-            if isinstance(tape, LoopTape):
-                needed |= set(tape.lists) | set(tape.reads)
-        for op in self.program.ops:                 # what the forward loops run on
+        for op in self.program.ops:                 # writes that record what they overwrite
             if op.kind == "setitem" and id(op) in self.tapes:
                 needed.add(op.targets[0])
-        for node in _top_loops(self.program.body):
-            if node.kind == "while" and id(node) in self.tapes:
+        for node in _top_loops(self.program.body):  # loops the forward sweep records
+            tape = self.tapes.get(id(node))
+            if tape is not None:
+                needed |= set(tape.lists) | set(tape.reads)
+            if node.kind == "while" and tape is not None:
                 needed |= _reads([node.test] + [o.expr for o in node.header or []])
             needed |= _reads(list(node.bounds))
             if node.flag:
@@ -520,7 +517,7 @@ class Writer:
                         {op.targets[0]: self.fresh(f"{op.targets[0]}_tape") for op in recorded})
         self.tapes[id(loop)] = tape
         for op in recorded:
-            self.tapes[id(op)] = tape.reads[op.targets[0]]
+            self.tapes[id(op)] = tape
         k = self.fresh("k")
         recorded_values = list(tape.lists.items()) + list(tape.reads.items())
         tape.slots = {name: v for v, name in tape.lists.items() if loop.kind == "range"
@@ -602,8 +599,8 @@ class Writer:
             bar = _name(self.bar(array))
             if isinstance(value, ast.Name) and value.id in self.active:
                 slot = ast.Subscript(bar, index, ast.Load())
-                element = analyze.SCALAR == self.kinds.get(value.id) == analyze._index_rank(
-                    self.kinds.get(array), index, lambda n: self.types_of(n))
+                element = analyze.SCALAR == self.kinds.get(value.id) == analyze.index_rank(
+                    self.kinds.get(array), index, self.types_of)
                 share = slot if element else \
                     _call("unbroadcast", _call("copy_of", slot), value)
                 self.accumulate(value.id, share, out)
@@ -697,8 +694,6 @@ class Writer:
         out.append(ast.Assign([store], _call(vjp, *op.args, *seeds)))
         for (_, arg), temp in zip(results, temps):
             self.accumulate(arg.id, _name(temp), out)
-
-
 
 
 def _has_work(block):

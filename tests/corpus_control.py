@@ -550,6 +550,16 @@ def write_reads_value_it_overwrites(v, x):
     return s
 
 
+def write_after_while_loop(x):
+    y = x
+    while y < 2.0:
+        y = y * 1.5
+    a = np.zeros(3)
+    for i in range(3):
+        a[i] = y * i
+    return np.sum(a * a)
+
+
 def write_method_copy(v):
     a = v.copy()
     a[0] = a[0] * a[-1]

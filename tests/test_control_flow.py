@@ -100,6 +100,7 @@ CASES = {  # function -> strategies of its arguments (floats are differentiated,
     corpus.write_in_while: [scalar()],
     corpus.write_reads_value_it_overwrites: [vector(), scalar()],
     corpus.write_method_copy: [vector()],
+    corpus.write_after_while_loop: [scalar(0.3, 1.8)],
 }
 
 
