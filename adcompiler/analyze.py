@@ -78,9 +78,15 @@ def _type_sweep(ops, known, of):
                 known[target] = of(atom) if isinstance(atom, ast.Constant) else \
                     inner.get(atom.id, (ARRAY, False))
             continue
-        if op.kind == "setitem":
-            continue                        # the array keeps its type
-        if op.kind == "copy":
+        if op.kind == "setitem" or isinstance(op.expr, ast.List):
+            continue                        # the array keeps its type; a new stack has none
+        if op.kind == "push":               # a stack has the type of what it holds
+            stack, value = op.targets[0], of(op.expr)
+            known[stack] = value if stack not in known else _join(known[stack], value)
+            continue
+        if op.kind == "pop":
+            result = known.get(op.inputs[0], (ARRAY, False))
+        elif op.kind == "copy":
             result = of(op.expr)
         elif op.kind == "const":
             result = _const_type(op.expr, of)
@@ -121,7 +127,8 @@ def loop_indices(body):
 
 
 CREATIONS = {"np.zeros", "np.ones", "np.empty", "np.full"}
-CREATIONS_LIKE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like"}
+CREATIONS_LIKE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like",
+                  "zeros_like", "ones_like"}
 
 
 def _const_type(expr, of):
@@ -139,6 +146,8 @@ def _const_type(expr, of):
             return of(expr.args[0])[0], False
         if name == "np.arange":
             return 1, True
+        if name == "tape_for":              # a loop's tape in generated code
+            return 1, False
         return (0 if _is_integer_call(expr) else ARRAY), _is_integer_call(expr)
     if isinstance(expr, ast.Attribute):
         return (ARRAY if expr.attr == "shape" else 0), expr.attr != "dtype"
@@ -154,7 +163,7 @@ def _rank_of_shape(shape, of):
 def _is_integer_call(expr):
     return isinstance(expr, ast.Call) and ast.unparse(expr.func) in (
         "len", "int", "np.argmax", "np.argmin", "np.ndim", "np.size", "round",
-        "math.floor", "math.ceil")
+        "math.floor", "math.ceil", "trip_count")
 
 
 def _rule_type(op, of):

@@ -1,4 +1,5 @@
-"""The user-facing API: grad, value_and_grad, vjp, adjoints, show."""
+"""The user-facing API: grad, value_and_grad, vjp, jvp, adjoints, show."""
+import ast
 import functools
 import inspect
 import numbers
@@ -7,7 +8,10 @@ import numpy as np
 
 from . import analyze, codegen, compile as compiler, reverse
 from .normalize import Library, normalize
-from .reverse import ADJOINTS, GRAD, VALUE_AND_GRAD, VJP, Spec
+from .reverse import (ADJOINTS, GRAD, JACOBIAN_FORWARD, JACOBIAN_REVERSE, JVP, VALUE_AND_GRAD,
+                      VJP, Spec)
+
+JACOBIANS = (JACOBIAN_FORWARD, JACOBIAN_REVERSE)
 
 
 def _kind(name, value):
@@ -32,17 +36,32 @@ class Derivative:
         self.several = several          # wrt was a tuple: gradients come as a tuple
         self.jit = jit
         self.output = output
-        self.library = Library()
-        self.program = normalize(func, self.library)
+        self.inner = func if isinstance(func, Derivative) else None
+        self._programs = {}
+        if self.inner is not None:      # differentiate the generated code of a derivative
+            if self.inner.output != GRAD or self.inner.several:
+                raise TypeError("only the code of grad(f) with one wrt can be differentiated "
+                                "again")
+            general = tuple((analyze.ARRAY, False) for _ in self.inner.program.params)
+            self.program, self.library = self._program_for(general)
+        else:
+            self.library = Library()
+            self.program = normalize(func, self.library)
         self.signature = inspect.signature(func)
         self.wrt = self._wrt_names(wrt)
         self.of = of
         self._validate_of()
+        if output in JACOBIANS:
+            if self.wrt is None or len(self.wrt) != 1 or self.wrt[0] not in self.program.params:
+                raise ValueError("a Jacobian is taken with respect to one parameter: wrt=k")
+            if isinstance(self.program.result, ast.Tuple):
+                raise ValueError(f"{func.__name__} returns a tuple: a Jacobian needs one "
+                                 "returned value")
         self._compiled = {}
         self._sources = {}
         self._entries = {}
         self._arity = len(self.program.params)
-        functools.update_wrapper(self, func)
+        functools.update_wrapper(self, func, updated=())
 
     # ------------------------------------------------------------------ names
     def _wrt_names(self, wrt):
@@ -77,6 +96,18 @@ class Derivative:
                              f"{self.func.__name__}")
 
     # ------------------------------------------------------------------ specialization
+    def _program_for(self, kinds):
+        """(program, library) to differentiate for arguments of ``kinds``: the function's own,
+        or, over a derivative, its generated code for those kinds, read back as Python."""
+        if self.inner is None:
+            return self.program, self.library
+        if kinds not in self._programs:
+            source, _, name = self.inner._source(kinds)
+            generated = getattr(compiler.load(source, name, jit=False), name)
+            library = Library()
+            self._programs[kinds] = (normalize(generated, library), library)
+        return self._programs[kinds]
+
     def _bind(self, args, kwargs):
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -85,14 +116,15 @@ class Derivative:
     def _kinds(self, values):
         return tuple(_kind(p, v) for p, v in zip(self.program.params, values))
 
-    def _spec(self, kinds):
-        program = self.program
+    def _spec(self, kinds, program):
         integers = analyze.integers(analyze.types(program, dict(zip(program.params, kinds))))
         if self.output == ADJOINTS:
             params = [p for p in program.params if p not in integers]
             locals_ = [n for n in program.locals if n not in program.constant_locals
                        and program.final[n] not in integers]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
+        if self.output == JVP and self.wrt is None:
+            return Spec(tuple(p for p in program.params if p not in integers), None, JVP)
         for name in self.wrt:
             version = name if name in program.params else program.final[name]
             if version in integers:
@@ -102,10 +134,10 @@ class Derivative:
 
     def _source(self, kinds):
         if kinds not in self._sources:
-            spec = self._spec(kinds)
-            functions, name = reverse.build(self.program, spec,
-                                            dict(zip(self.program.params, kinds)), self.library,
-                                            f"{self.program.name}_{self.output}")
+            program, library = self._program_for(kinds)
+            spec = self._spec(kinds, program)
+            functions, name = reverse.build(program, spec, dict(zip(program.params, kinds)),
+                                            library, f"{self.program.name}_{self.output}")
             where = f"{self.program.parsed.locator.filename}:{self.func.__qualname__}"
             header = (f"{self.output} of {self.func.__qualname__} ({where}), generated by "
                       f"adcompiler {compiler.build_hash()}. Do not edit.")
@@ -142,6 +174,10 @@ class Derivative:
     def _entry(self, values):
         """(compiled function, finishing step or None) for arguments of these types."""
         fn, spec, _ = self._function(self._kinds(values))
+        if self.output in JACOBIANS:
+            position = self.program.params.index(spec.wrt[0])
+            return fn, lambda result, values: result[1].reshape(
+                np.shape(result[0]) + np.shape(values[position]))
         casts = _scalar_casts(spec, self.program.params, values)
         several = self.several and len(spec.wrt) == 1
         if self.output == ADJOINTS:
@@ -188,8 +224,49 @@ def _wrap(result, several):
 
 def _derive(func, wrt, of, output, jit):
     def make(f):
+        if isinstance(f, Derivative) and output == GRAD:
+            return _GradOfGrad(f, wrt, of, jit)
         return Derivative(f, wrt, of, output, jit, several=isinstance(wrt, (tuple, list)))
     return make if func is None else make(func)
+
+
+class _GradOfGrad:
+    """``grad(grad(f, wrt=i), wrt=j)``: the gradient with respect to x_j of the sum of
+    d f / d x_i, that is, by the symmetry of second derivatives, the derivative of d f / d x_j
+    along a tangent of ones on x_i: forward mode over the code of ``grad(f, wrt=j)``."""
+
+    def __init__(self, inner, wrt, of, jit):
+        if inner.output != GRAD or inner.of is not None or inner.several \
+                or inner.wrt[0] not in inner.program.params:
+            raise TypeError("grad of a derivative needs grad(f) of the returned value with "
+                            "respect to one parameter; use jvp, hvp or hessian otherwise")
+        if of is not None:
+            raise ValueError("of= cannot name a local of a derivative")
+        self.inner = inner
+        self.along = inner.wrt[0]
+        outer = Derivative(inner.func, wrt, None, GRAD, jit, several=isinstance(wrt, (tuple, list)))
+        if any(name not in outer.program.params for name in outer.wrt):
+            raise ValueError("grad of a derivative is taken with respect to parameters")
+        self.several = outer.several
+        self.tangent = _Jvp(outer, (self.along,), jit)
+        self.position = inner.program.params.index(self.along)
+        functools.update_wrapper(self, inner, updated=())
+
+    @property
+    def source(self):
+        return self.tangent.source
+
+    def source_for(self, *args, **kwargs):
+        return self.tangent.source_for(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        values = self.inner._bind(args, kwargs)
+        along = values[self.position]
+        ones = np.ones(np.shape(along)) if isinstance(along, np.ndarray) else 1.0
+        return self.tangent(values, (ones,))[1]
+
+    def __repr__(self):
+        return f"<adcompiler grad of {self.inner!r}>"
 
 
 def grad(func=None, wrt=0, of=None, jit=True):
@@ -242,9 +319,125 @@ def vjp(func, wrt=None, jit=True):
     return call
 
 
+class _Jvp:
+    """``jvp(f)``: called as ``(primals, tangents)``, returns ``(value, tangent)``."""
+
+    def __init__(self, func, wrt, jit):
+        self.derivative = Derivative(func, wrt, None, JVP, jit)
+        self._entries = {}
+        functools.update_wrapper(self, func, updated=())
+
+    @property
+    def source(self):
+        return self.derivative.source
+
+    def source_for(self, *args, **kwargs):
+        return self.derivative.source_for(*args, **kwargs)
+
+    def __call__(self, primals, tangents):
+        primals, tangents = tuple(primals), tuple(tangents)
+        derivative = self.derivative
+        if len(primals) != derivative._arity:
+            raise TypeError(f"{derivative.func.__name__} takes {derivative._arity} arguments, "
+                            f"got {len(primals)} primals")
+        key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in primals])
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = derivative._function(derivative._kinds(primals))
+        fn, spec, _ = entry
+        return fn(*primals, *self._tangents(spec, primals, tangents))
+
+    def _tangents(self, spec, primals, tangents):
+        """The tangents of ``spec.wrt``, from one per parameter (or one per ``wrt`` name)."""
+        params = self.derivative.program.params
+        names = params if self.derivative.wrt is None else self.derivative.wrt
+        if len(tangents) != len(names):
+            raise TypeError(f"expected {len(names)} tangents (one per "
+                            f"{'parameter' if self.derivative.wrt is None else 'wrt name'}), "
+                            f"got {len(tangents)}")
+        given = dict(zip(names, tangents))
+        out = []
+        for name in spec.wrt:
+            tangent, primal = given[name], primals[params.index(name)]
+            if tangent is None:                 # no tangent: a zero one
+                tangent = np.zeros(np.shape(primal))
+            if np.shape(tangent) != np.shape(primal):
+                raise ValueError(f"tangent of {name!r} has shape {np.shape(tangent)}, its "
+                                 f"primal {np.shape(primal)}")
+            out.append(np.asarray(tangent, dtype=np.asarray(primal).dtype)
+                       if isinstance(primal, np.ndarray) else float(tangent))
+        for name in set(given) - set(spec.wrt):
+            if given[name] is not None and np.any(np.asarray(given[name]) != 0):
+                raise ValueError(f"{name!r} is an integer: its tangent must be 0 or None")
+        return out
+
+    def __repr__(self):
+        return f"<adcompiler jvp of {self.derivative.func.__qualname__}>"
+
+
+def jvp(func=None, wrt=None, jit=True):
+    """Forward mode: ``jvp(f)(primals, tangents)`` returns ``(f(*primals), J·tangents)``, the
+    derivative of ``f`` at ``primals`` along ``tangents`` in one sweep. ``tangents`` has one
+    entry per parameter (None stands for zeros; an integer parameter's is 0 or None), or one per
+    name of ``wrt``."""
+    def make(f):
+        return _Jvp(f, wrt, jit)
+    return make if func is None else make(func)
+
+
+def jacobian(func=None, wrt=0, mode="reverse", jit=True):
+    """The Jacobian of ``func`` with respect to one parameter: ``jacobian(f)(*args)`` has shape
+    ``f(*args).shape + args[wrt].shape``. ``mode="forward"`` fills it a column per input entry
+    with the tangent function, ``mode="reverse"`` a row per output entry with the pullback:
+    forward is cheaper when there are fewer inputs than outputs, reverse when there are more."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use 'reverse' or 'forward'")
+    output = JACOBIAN_FORWARD if mode == "forward" else JACOBIAN_REVERSE
+
+    def make(f):
+        return Derivative(f, wrt, None, output, jit)
+    return make if func is None else make(func)
+
+
+def hessian(func=None, wrt=0, jit=True):
+    """The Hessian of a scalar ``func`` with respect to one parameter, of shape
+    ``x.shape + x.shape``: forward mode over the code of ``grad(func)``, a column per entry."""
+    def make(f):
+        return Derivative(grad(f, wrt=wrt, jit=jit), wrt, None, JACOBIAN_FORWARD, jit)
+    return make if func is None else make(func)
+
+
+def hvp(func=None, wrt=0, jit=True):
+    """Hessian-vector products: ``hvp(f)(primals, v)`` is H·v, the Hessian of the scalar ``f``
+    with respect to parameter ``wrt`` times ``v``, in one forward sweep over the gradient's
+    code (no Hessian is formed)."""
+    if isinstance(wrt, (tuple, list)):
+        raise ValueError("hvp is taken with respect to one parameter: wrt=k")
+
+    def make(f):
+        tangent = _Jvp(grad(f, wrt=wrt, jit=jit), (wrt,), jit)
+
+        def call(primals, v):
+            return tangent(primals, (v,))[1]
+        call.source_for = tangent.source_for
+        functools.update_wrapper(call, f)
+        return call
+    return make if func is None else make(func)
+
+
+MODES = ("reverse", "forward")
+
+
 def show(func, *args, wrt=0, of=None, mode="reverse", file=None):
-    """Print the generated derivative source of ``func`` (specialized to ``args`` if given)."""
-    if mode != "reverse":
-        raise ValueError(f"unknown mode {mode!r}: use mode='reverse'")
-    derivative = grad(func, wrt=wrt, of=of)
+    """Print the generated derivative source of ``func`` (specialized to ``args`` if given):
+    ``mode="reverse"`` its gradient, ``mode="forward"`` its tangent (JVP) function."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}: use 'reverse' or 'forward'")
+    if mode == "forward":
+        if of is not None:
+            raise ValueError("of= applies to reverse mode; forward mode differentiates the "
+                             "returned values")
+        derivative = Derivative(func, wrt, None, JVP, True)
+    else:
+        derivative = grad(func, wrt=wrt, of=of)
     print(derivative.source_for(*args) if args else derivative.source, file=file)

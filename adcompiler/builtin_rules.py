@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from . import rules
-from .rules import Share, adjoint, lookup, nondifferentiable, register
+from .rules import Share, adjoint, lookup, nondifferentiable, register, tangent
 
 
 def _alias(obj, of, name=None):
@@ -91,7 +91,7 @@ def _(y, x):
     x_bar += -y_bar
 
 
-@adjoint(operator.matmul, name="@", operator=ast.MatMult, keeps_integers=True)
+@adjoint(operator.matmul, name="@", operator=ast.MatMult, keeps_integers=True, multilinear=True)
 def _(y, a, b):
     a_bar += matmul_adjoint_a(y_bar, a, b)
     b_bar += matmul_adjoint_b(y_bar, a, b)
@@ -106,7 +106,7 @@ _alias(math.pow, operator.pow)
 _alias(pow, operator.pow, name="pow")
 
 
-@adjoint(np.copy, keeps_integers=True)
+@adjoint(np.copy, keeps_integers=True, linear=True)
 def _(y, x):
     x_bar += y_bar
 
@@ -228,12 +228,13 @@ def _(y, x, lo, hi):
 
 # --------------------------------------------------------------------------- reductions
 
-@adjoint(np.sum, primal="reduce_sum", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
+@adjoint(np.sum, primal="reduce_sum", reduces=True, keeps_integers=True, linear=True,
+         constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += sum_adjoint(y_bar, x, axis, keepdims)
 
 
-@adjoint(np.mean, primal="reduce_mean", reduces=True, constants=("axis", "keepdims"))
+@adjoint(np.mean, primal="reduce_mean", reduces=True, linear=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += mean_adjoint(y_bar, x, axis, keepdims)
 
@@ -248,20 +249,36 @@ def _(y, x, axis=None, keepdims=False):
     x_bar += extremum_adjoint(y_bar, x, y, axis, keepdims)
 
 
+@tangent(np.max)
+def _(y, x, axis=None, keepdims=False):
+    y_dot = reduce_sum(x_dot * extremum_adjoint(ones_like(y), x, y, axis, keepdims), axis, keepdims)
+
+
+@tangent(np.min)
+def _(y, x, axis=None, keepdims=False):
+    y_dot = reduce_sum(x_dot * extremum_adjoint(ones_like(y), x, y, axis, keepdims), axis, keepdims)
+
+
 @adjoint(np.prod, primal="reduce_prod", reduces=True, keeps_integers=True, constants=("axis", "keepdims"))
 def _(y, x, axis=None, keepdims=False):
     x_bar += prod_adjoint(y_bar, x, y, axis, keepdims)
 
 
+@tangent(np.prod)
+def _(y, x, axis=None, keepdims=False):
+    y_dot = reduce_sum(x_dot * prod_adjoint(ones_like(y), x, y, axis, keepdims), axis, keepdims)
+
+
 # --------------------------------------------------------------------------- products
 
-@adjoint(np.tensordot, primal="tensordot", keeps_integers=True, constants=("axes",))
+@adjoint(np.tensordot, primal="tensordot", keeps_integers=True, multilinear=True,
+         constants=("axes",))
 def _(y, a, b, axes=2):
     a_bar += tensordot_adjoint_a(y_bar, a, b, axes)
     b_bar += tensordot_adjoint_b(y_bar, a, b, axes)
 
 
-@adjoint(np.outer, keeps_integers=True)
+@adjoint(np.outer, keeps_integers=True, multilinear=True)
 def _(y, a, b):
     a_bar += outer_adjoint_a(y_bar, a, b)
     b_bar += outer_adjoint_b(y_bar, a, b)
@@ -269,22 +286,22 @@ def _(y, a, b):
 
 # --------------------------------------------------------------------------- shapes
 
-@adjoint(np.reshape, primal="reshape", keeps_integers=True)
+@adjoint(np.reshape, primal="reshape", keeps_integers=True, linear=True)
 def _(y, x, shape):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.ravel, keeps_integers=True)
+@adjoint(np.ravel, keeps_integers=True, linear=True)
 def _(y, x):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.expand_dims, keeps_integers=True, constants=("axis",))
+@adjoint(np.expand_dims, keeps_integers=True, linear=True, constants=("axis",))
 def _(y, x, axis):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.squeeze, primal="squeeze", keeps_integers=True, constants=("axis",))
+@adjoint(np.squeeze, primal="squeeze", keeps_integers=True, linear=True, constants=("axis",))
 def _(y, x, axis=None):
     x_bar += reshape_like(y_bar, x)
 
@@ -310,7 +327,8 @@ def _transpose_shares(inst):
     return [], [Share("x", inst.args["x"], _expr(share))]
 
 
-@adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True, constants=("axes",))
+@adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True,
+         linear=True, constants=("axes",))
 def _(y, x, axes=None):
     pass
 
@@ -328,7 +346,8 @@ def _stack_shares(inst):
                 for k, elt in enumerate(inst.args["arrays"].elts)]
 
 
-@adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",), keeps_integers=True, constants=("axis",))
+@adjoint(np.stack, builder=_stack_shares, differentiable=("arrays",), keeps_integers=True,
+         linear=True, constants=("axis",))
 def _(y, arrays, axis=0):
     pass
 
@@ -346,7 +365,8 @@ def _concatenate_shares(inst):
     return prelude, shares
 
 
-@adjoint(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",), keeps_integers=True, constants=("axis",))
+@adjoint(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",),
+         keeps_integers=True, linear=True, constants=("axis",))
 def _(y, arrays, axis=0):
     pass
 
@@ -356,7 +376,8 @@ def _getitem_shares(inst):
     return [], [Share("x", inst.args["x"], _expr("y_bar"), index=inst.args["index"])]
 
 
-@adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",), keeps_integers=True)
+@adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",),
+         keeps_integers=True, linear=True)
 def _(y, x, index):
     pass
 

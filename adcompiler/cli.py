@@ -1,4 +1,4 @@
-"""The ``adc`` command: ``adc show FILE.py:FUNC [--wrt NAMES] [--of NAME]``."""
+"""The ``adc`` command: ``adc show FILE.py:FUNC [--wrt NAMES] [--of NAME] [--mode MODE]``."""
 import argparse
 import importlib.util
 import sys
@@ -44,7 +44,8 @@ def main(argv=None):
                           "with respect to: positions or names, comma-separated (default 0)")
     show_cmd.add_argument("--of", default=None, help="the local to differentiate (default: "
                           "the return value)")
-    show_cmd.add_argument("--mode", default="reverse", choices=["reverse"])
+    show_cmd.add_argument("--mode", default="reverse", choices=["reverse", "forward"],
+                          help="reverse: the gradient; forward: the tangent (JVP) function")
     args = parser.parse_args(argv)
     func = _load_function(args.target)
     try:

@@ -4,9 +4,10 @@
 hold, travel as marker statements and are turned into ``# ...`` lines afterwards.
 """
 import ast
+import copy
 import re
 
-from . import support
+from . import rules, support
 
 _MARK = "__adc_comment_{}__"
 _MARK_LINE = re.compile(r"^(\s*)__adc_comment_(\d+)__$", re.M)
@@ -37,8 +38,10 @@ def function_source(function):
 
 def module_source(functions, header):
     """A complete module: header docstring, imports of what the code uses, the functions."""
-    bodies = [function_source(f) for f in functions]
     used = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name)}
+    primitives = [copy.deepcopy(rules.PRIMITIVES[name][0]) for name in sorted(used)
+                  if name in rules.PRIMITIVES]
+    bodies = [function_source(f) for f in primitives + list(functions)]
     helpers = sorted(used & set(support.__all__))
     lines = [f'"""{header}"""', "import math", "", "import numpy as np", ""]
     if helpers:

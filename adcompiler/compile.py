@@ -73,6 +73,9 @@ def load(source, stem, jit):
     except BaseException:
         del sys.modules[name]
         raise
+    from .rules import PRIMITIVES, register
+    for attr in set(vars(module)) & set(PRIMITIVES):    # the module's copy of a primitive
+        register([getattr(module, attr)], PRIMITIVES[attr][1])     # keeps its rules
     if jit:
         import numba
         for attr, value in list(vars(module).items()):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import builtin_rules
+from . import builtin_rules, rules, support
+from .liveness import live_at_loop_heads
 from .lower import lower
 from .parse import _MISSING, ParsedFunction, parse_function
 from .rules import lookup
@@ -123,7 +124,8 @@ class Library:
     def __init__(self):
         self.programs = {}
         self.in_progress = []
-        self.used_names = set()
+        # generated code imports the helpers and defines the primitives under these names
+        self.used_names = set(support.__all__) | set(rules.PRIMITIVES)
 
     def program(self, func, node=None, caller=None):
         if func in self.programs:
@@ -171,6 +173,11 @@ class Normalizer:
         self.single = set()         # names assigned at most once per run: never versioned
         self.loop_flags = set()     # break/continue flags: local to one loop body, not carried
         self.mutated = set()        # arrays written in place (a[i] = ...): one buffer each
+        self.lists = set()          # stacks (l = [], l.append(v), v = l.pop()): one each
+        self.unset = set()          # names that may be unbound where read (first assigned in a
+                                    # loop, or in one branch): copies never read them
+        self.live = {}              # id(loop statement) -> names live at its head
+        self.before_loop = {}       # id(loop statement) -> bindings when it was entered
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -213,6 +220,7 @@ class Normalizer:
     # ------------------------------------------------------------------ driver
     def run(self):
         node = lower(self.p.node)
+        self.live = live_at_loop_heads(node)
         if node.adc_return_value:
             self.single.add(node.adc_return_value)
         self.loop_flags = node.adc_loop_flags
@@ -220,6 +228,8 @@ class Normalizer:
                         if isinstance(n, (ast.Assign, ast.AugAssign))
                         for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
                         if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
+        self.lists = {n.func.value.id for n in ast.walk(node) if _is_list_method(n, "append")}
+        self.mutated |= self.lists
         body = list(node.body)
         for param in self.p.params:
             if param in self.mutated:       # written in place: work on a copy of the argument
@@ -241,9 +251,10 @@ class Normalizer:
             raise self.error(stmt, "a differentiated function must return a value")
         result = self.value(stmt.value, allow_tuple=True)
         name = self.library.unique(self.p.name)
-        constant = {n for n in self.locals if self.current[n] in self.constants}
+        locals_ = [n for n in self.locals if n in self.current]
+        constant = {n for n in locals_ if self.current[n] in self.constants}
         return Program(name, list(self.p.params), self.ops, result, dict(self.current),
-                       [n for n in self.locals if self.current[n] not in self.aliases],
+                       [n for n in locals_ if self.current[n] not in self.aliases],
                        constant, self.comments, self.p, self.callees)
 
     def source_text(self, stmt):
@@ -329,6 +340,18 @@ class Normalizer:
                        ((body, after_body), (orelse, after_else))]
             if all(src == before.get(name) for _, src in sources):
                 continue
+            defined = [src for _, src in sources if src is not None]
+            if name not in before and len(defined) == 1:
+                self.bind(name, defined[0])     # as in Python: unbound after the other branch
+                self.unset.add(defined[0])
+                continue
+            if before.get(name) in self.unset:
+                # a loop's variable first assigned in the loop has no value to copy from on
+                # entry: a branch that assigns it writes the loop's name itself
+                for block, src in sources:
+                    if src not in (None, before[name]):
+                        block.append(self.copy_op(before[name], src, False, resets=True))
+                continue
             version = self.next_version(name)
             constant = all(src in self.constants for _, src in sources if src is not None)
             for block, src in sources:
@@ -344,23 +367,38 @@ class Normalizer:
 
     def loop_variables(self, stmt, extra=()):
         """(carried: user name -> loop-level version, entry copies) for a loop's assignments."""
+        self.before_loop[id(stmt)] = dict(self.current)
         indices = {n.id for s in stmt.body for loop in ast.walk(s)
                    if isinstance(loop, ast.For) for n in ast.walk(loop.target)
                    if isinstance(n, ast.Name)}
         assigned = {n.id for s in stmt.body for n in ast.walk(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         assigned -= indices | self.loop_flags
+        assigned &= self.live[id(stmt)]             # the others are temporaries of an iteration
         carried = {}
-        for name in sorted((assigned | set(extra)) - self.single):
-            version = self.next_version(name)
-            if name in self.current:
+        for name in sorted((assigned | (set(extra) & self.live[id(stmt)])) - self.single):
+            if self.current.get(name) in self.unset:
+                version = self.current[name]    # may be unbound here: the loop uses that name
+            elif name in self.current:
+                version = self.next_version(name)
                 self.ops.append(self.copy_op(version, self.current[name], False))
+            else:
+                version = self.next_version(name)
+                self.unset.add(version)
             carried[name] = version
             self.bind(name, version)
         return carried
 
-    def close_loop(self, body, carried):
-        """Copy each carried variable's last version back into its loop-level name."""
+    def close_loop(self, stmt, body, carried):
+        """Copy each carried variable's last version back into its loop-level name; the
+        temporaries of an iteration (read by no later statement) take back their binding
+        from before the loop."""
+        before = self.before_loop.pop(id(stmt))
+        for name in _stored_names(stmt.body) - set(carried) - self.single - self.loop_flags:
+            if name in before:
+                self.current[name] = before[name]
+            elif name in self.current and name not in _loop_targets(stmt):
+                del self.current[name]
         for name, version in carried.items():
             last = self.current.get(name, version)
             if last != version:
@@ -388,7 +426,7 @@ class Normalizer:
             self.assign_atom(ast.Name(name, ast.Store()), value)
         body = self.block(stmt.body, prelude=read_row if row else None)
         flag = self.current.get(getattr(stmt, "adc_break", None))
-        self.close_loop(body, carried)
+        self.close_loop(stmt, body, carried)
         self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds,
                              flag=flag))
 
@@ -430,7 +468,7 @@ class Normalizer:
         header, self.ops = self.ops, outer
         body = self.block(stmt.body)
         flag = self.current.get(getattr(stmt, "adc_break", None))
-        self.close_loop(body, carried)
+        self.close_loop(stmt, body, carried)
         self.ops.append(Loop("while", body, carried, stmt, header=header, test=test,
                              flag=flag))
 
@@ -462,6 +500,8 @@ class Normalizer:
         if type(value) in UNSUPPORTED_EXPRESSIONS:
             raise self.error(value, f"{UNSUPPORTED_EXPRESSIONS[type(value)]} are not supported "
                                     "in a differentiated function")
+        if _is_list_method(value, "append") and value.func.value.id in self.lists:
+            return self.push(value)
         if isinstance(value, ast.Call) and self.p.resolve(value.func) is print:
             args = [self.value(a, allow_tuple=True) for a in value.args]
             call = ast.Call(ast.Name("print", ast.Load()), args, [])
@@ -470,7 +510,32 @@ class Normalizer:
         raise self.error(stmt, "an expression statement has no effect on the derivative "
                                "and is not supported (only print(...) is)")
 
+    def push(self, call):
+        """``stack.append(value)``: the stack changes in place, like an array written."""
+        if len(call.args) != 1 or call.keywords:
+            raise self.error(call, "append takes one value")
+        value = self.atom(call.args[0])
+        stack = self.current[call.func.value.id]
+        inputs = tuple(n for n in (getattr(value, "id", None), stack) if n)
+        self.ops.append(Op((stack,), value, "push", self.origin, inputs=inputs))
+
+    def pop(self, call, target):
+        if call.args or call.keywords:
+            raise self.error(call, "only pop() without arguments (the last value) is supported")
+        stack = self.current[call.func.value.id]
+        target = target or self.fresh("t")
+        self.ops.append(Op((target,), ast.Call(ast.Attribute(ast.Name(stack, ast.Load()), "pop",
+                                                             ast.Load()), [], []),
+                           "pop", self.origin, inputs=(stack,)))
+        return ast.Name(target, ast.Load())
+
     def assign(self, target, value_node):
+        if isinstance(target, ast.Name) and isinstance(value_node, ast.List) \
+                and not value_node.elts and target.id in self.lists:
+            version = self.next_version(target.id)
+            self.ops.append(Op((version,), ast.List([], ast.Load()), "const", self.origin))
+            self.bind(target.id, version)
+            return
         if isinstance(target, ast.Name):
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
@@ -703,6 +768,8 @@ class Normalizer:
 
     def method_call(self, node, target):
         method = node.func.attr
+        if _is_list_method(node, "pop") and node.func.value.id in self.lists:
+            return self.pop(node, target)
         if method not in builtin_rules.METHODS:
             raise self.error(node.func, f"method '.{method}()' is not supported")
         base = self.value(node.func.value)
@@ -812,6 +879,23 @@ LIBRARIES = {"numpy", "scipy", "numba", "math", "builtins", "adcompiler"}
 def _from_library(func):
     """True for functions of NumPy and friends: only a rule may differentiate them."""
     return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES
+
+
+def _stored_names(statements):
+    return {n.id for s in statements for n in ast.walk(s)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _loop_targets(stmt):
+    """The index names of ``stmt`` and of the loops nested in it (they stay bound after it)."""
+    return {n.id for loop in ast.walk(stmt) if isinstance(loop, ast.For)
+            for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+
+
+def _is_list_method(node, method):
+    """True for ``name.method(...)``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == method and isinstance(node.func.value, ast.Name)
 
 
 def _describe_target(target):

@@ -9,12 +9,13 @@ import ast
 from collections import Counter
 from dataclasses import dataclass
 
-from . import analyze, support
+from . import analyze, drivers, support
 from .codegen import _Comment, comment
 from .normalize import If, Loop, Op, unique_name, walk_ops
 from .rules import Instance, instantiate
 
-GRAD, VALUE_AND_GRAD, VJP, ADJOINTS = "grad", "value_and_grad", "vjp", "adjoints"
+GRAD, VALUE_AND_GRAD, VJP, ADJOINTS, JVP = "grad", "value_and_grad", "vjp", "adjoints", "jvp"
+JACOBIAN_FORWARD, JACOBIAN_REVERSE = "jacobian_forward", "jacobian_reverse"
 RESERVED = {"np", "math", "abs", "pow", "max", "min", "float", "int", "len", "range", "round",
             "print", "sum"} | set(support.__all__)
 
@@ -59,6 +60,7 @@ class Module:
         self.functions = []         # ast.FunctionDef, in order of completion
         self.primals = {}           # Program -> written
         self.vjps = {}              # (Program, wrt params) -> function name
+        self.jvps = {}              # (Program, wrt params) -> function name
 
     def helper(self, hint, params, body, doc):
         """The name of a module-level function ``def NAME(params): return body``, written once.
@@ -95,6 +97,19 @@ class Module:
                 self.vjps[key])
             self.functions.append(function)
         return self.vjps[key]
+
+
+    def jvp(self, program, wrt, param_types=None):
+        """The name of ``program``'s tangent function for parameters ``wrt``, written once."""
+        from .forward import TangentWriter
+        key = (program, tuple(wrt))
+        if key not in self.jvps:
+            suffix = "_jvp" if tuple(wrt) == tuple(program.params) else "_jvp_" + "_".join(wrt)
+            self.jvps[key] = self.unique(program.name + suffix)
+            function = TangentWriter(self, program, wrt, param_types or {}).function(
+                self.jvps[key])
+            self.functions.append(function)
+        return self.jvps[key]
 
 
 def _function(name, params, body):
@@ -161,6 +176,8 @@ class Primal:
     def operation(self, op):
         if not op.targets:
             return [ast.Expr(op.expr)]
+        if op.kind == "push":
+            return [ast.Expr(_call(f"{op.targets[0]}.append", op.expr))]
         if op.kind == "setitem":
             array, index = _name(op.targets[0]), op.args["index"]
             out = []
@@ -280,6 +297,11 @@ class Writer:
         else:
             self.outputs = _name(self.version(spec.of))
         out_names = [a.id for a in self._output_atoms() if isinstance(a, ast.Name)]
+        for op in program.ops:
+            if op.kind in ("push", "pop"):
+                raise program.parsed.error(op.origin, "reverse mode cannot differentiate a list "
+                                           "used as a stack (append/pop); forward mode (jvp, "
+                                           "hessian) can")
         self.active = analyze.active(program, self.wrt, out_names, analyze.integers(type_map))
 
     def types_of(self, node):
@@ -644,6 +666,9 @@ class Writer:
         target = op.targets[0]
         if target not in self.initialized:
             return
+        if op.rule.template is None and op.rule.builder is None:
+            raise self.program.parsed.error(op.origin, f"{op.rule.name} has no adjoint rule "
+                                            "(reverse mode); give it one with adcompiler.defvjp")
         inst = Instance(op.rule, _name(target), op.args, self.bar, self.fresh)
         prelude, shares = instantiate(inst)
         shares = [s for s in shares if s.arg.id in self.active]
@@ -908,9 +933,24 @@ def build(program, spec, param_types, library, name):
     for use_helpers in (True, False):
         module = Module(library, use_helpers)
         main_name = module.unique(name)
-        main = Writer(module, program, spec, param_types).function(main_name)
-        if spec.output == VJP:
-            module.primal(program)
+        functions = _main_functions(module, program, spec, param_types, main_name)
         if not module.helpers or module.helper_calls >= HELPERS_PAY_OFF * len(module.helpers):
             break
-    return module.helpers + module.functions + [main], main_name
+    return module.helpers + module.functions + functions, functions[-1].name
+
+
+def _main_functions(module, program, spec, param_types, name):
+    """The function computing ``spec`` (a Jacobian: the tangent function or pullback, then
+    its driver); the module collects what they call."""
+    from .forward import TangentWriter
+    if spec.output in (JVP, JACOBIAN_FORWARD):
+        main = TangentWriter(module, program, spec.wrt, param_types).function(name)
+    else:
+        output = VJP if spec.output == JACOBIAN_REVERSE else spec.output
+        main = Writer(module, program, Spec(spec.wrt, spec.of, output), param_types).function(name)
+    if spec.output in (VJP, JVP, JACOBIAN_FORWARD, JACOBIAN_REVERSE):
+        module.primal(program)
+    if spec.output not in (JACOBIAN_FORWARD, JACOBIAN_REVERSE):
+        return [main]
+    return [main, drivers.jacobian(module, program, name, spec.wrt[0],
+                                  spec.output == JACOBIAN_FORWARD)]

@@ -11,6 +11,17 @@ defaults). Each line ``x_bar += e`` states x's share of the adjoint. The reverse
 each share with the call site's names (or, on arrays, as a call to a small helper holding ``e``)
 and accumulates it. Rules easier written as code than as a template (indexing, stacking) give a
 *builder* instead, which returns the same Shares.
+
+Forward mode needs a tangent: an element-wise rule's comes from its adjoint (the Jacobian is
+diagonal: ``x_bar += y_bar * g`` gives ``y_dot = x_dot * g``); a linear primitive's tangent is the
+primitive applied to the tangents (``linear``), a multilinear one's the sum over its operands
+(``multilinear``: ``a_dot @ b + a @ b_dot``); any other gives a template::
+
+    @tangent(np.max)
+    def _(y, x, axis=None, keepdims=False):
+        y_dot = reduce_sum(x_dot * extremum_adjoint(ones_like(y), x, y, axis, keepdims), ...)
+
+whose right-hand side is a sum of terms, each linear in one ``<parameter>_dot``.
 """
 import ast
 import copy
@@ -40,6 +51,10 @@ class Rule:
     keeps_integers: bool = False    # integer operands give an integer result (+, sum, indexing)
     constants: tuple = ()           # params that must be literals in the user's code (axis)
     key: str = ""                   # short name for helpers in generated code ("mul", "sin")
+    tangent: ast.expr = None        # forward-mode template: the right-hand side of y_dot = ...
+    linear: bool = False            # linear in its differentiable parameters (sum, reshape)
+    multilinear: bool = False       # linear in each differentiable parameter (matmul)
+    impl: object = None             # a user primitive: the function generated code calls
 
     def expression(self):
         """The primitive applied to its parameters' names: ``a + b``, ``np.sin(x)``."""
@@ -113,7 +128,7 @@ def _shares_to(body, param):
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
             reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
-            constants=(), key=None):
+            constants=(), key=None, linear=False, multilinear=False):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
     ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
     def decorate(func):
@@ -123,10 +138,57 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
                     template=None if builder else body, result=names[0], builder=builder,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
-                    operator=operator, keeps_integers=keeps_integers, constants=constants)
+                    operator=operator, keeps_integers=keeps_integers, constants=constants,
+                    linear=linear, multilinear=multilinear)
         register(objs, rule)
         return func
     return decorate
+
+
+def tangent(*objs):
+    """Give the rule of ``objs`` (registered already) the decorated forward-mode template, one
+    line ``<result>_dot = <sum of terms, each linear in one <parameter>_dot>``."""
+    def decorate(func):
+        rule = lookup(objs[0])
+        if rule is None:
+            raise ValueError(f"{objs[0]!r} has no rule: register its adjoint first")
+        rule.tangent = tangent_template(func, rule)
+        return func
+    return decorate
+
+
+def tangent_template(func, rule):
+    """The right-hand side of the decorated template, checked against ``rule``'s parameters."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    names = list(inspect.signature(func).parameters)
+    body = [s for s in tree.body[0].body if not (isinstance(s, ast.Expr)
+                                                 and isinstance(s.value, ast.Constant))]
+    where = f"tangent template {func.__qualname__}"
+    if names[1:] != list(rule.params):
+        raise ValueError(f"{where}: parameters {names[1:]} differ from the rule's {rule.params}")
+    if len(body) != 1 or not (isinstance(body[0], ast.Assign) and len(body[0].targets) == 1
+                              and isinstance(body[0].targets[0], ast.Name)
+                              and body[0].targets[0].id == names[0] + "_dot"):
+        raise ValueError(f"{where}: the body must be one line '{names[0]}_dot = <expression>'")
+    expr = _Substitute({names[0]: ast.Name(rule.result, ast.Load())}).visit(body[0].value)
+    for term in additive_terms(expr):
+        dots = {n.id for n in ast.walk(term[1]) if isinstance(n, ast.Name)
+                and n.id.endswith("_dot") and n.id[:-4] in rule.params}
+        if len(dots) != 1:
+            raise ValueError(f"{where}: each term must be linear in one '<parameter>_dot', not "
+                             f"{ast.unparse(term[1])!r}")
+    return expr
+
+
+def additive_terms(expr):
+    """``expr`` as a list of (sign, term) over its top-level ``+`` and ``-``."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Sub)):
+        right = [(sign if isinstance(expr.op, ast.Add) else -sign, term)
+                 for sign, term in additive_terms(expr.right)]
+        return additive_terms(expr.left) + right
+    if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.USub):
+        return [(-sign, term) for sign, term in additive_terms(expr.operand)]
+    return [(1, expr)]
 
 
 def _key(obj, name):
@@ -200,3 +262,89 @@ def instantiate(inst):
         if isinstance(arg, ast.Name):
             shares.append(Share(role, arg, copy.deepcopy(stmt.value)))
     return [], shares
+
+
+# --------------------------------------------------------------------------- user primitives
+
+PRIMITIVES = {}     # name in generated code -> (definition copied into modules, Rule)
+
+
+def primitive(func=None, *, elementwise=False):
+    """Make ``func`` a primitive: derivatives call it as it is and use the rules that
+    ``defvjp`` and ``defjvp`` give it, instead of differentiating its body. Its body may use
+    NumPy (as ``np``), ``math`` and builtins; compiled code runs it with numba.
+    ``elementwise=True`` declares that it maps each element on its own (broadcasting its
+    operands): forward mode then derives its tangent from its adjoint."""
+    def make(f):
+        import builtins
+        if lookup(f) is not None:
+            raise ValueError(f"{f.__qualname__} already has a rule")
+        tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
+        node = tree.body[0]
+        node.decorator_list = []
+        params = list(inspect.signature(f).parameters)
+        local = set(params) | {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                               and isinstance(n.ctx, ast.Store)}
+        free = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)} - local - {"np", "math"} - set(vars(builtins))
+        if free:
+            raise ValueError(f"primitive {f.__qualname__} reads {sorted(free)}: a primitive may "
+                             "use only its arguments, NumPy as np, math and builtins")
+        name = _unique_primitive_name(f.__name__)
+        node.name = name
+        defaults = {k: p.default for k, p in inspect.signature(f).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        rule = Rule(name=name, key=name, params=params, defaults=defaults,
+                    elementwise=elementwise, broadcast=elementwise, impl=f)
+        register([f], rule)
+        PRIMITIVES[name] = node, rule
+        return f
+    return make if func is None else make(func)
+
+
+def _unique_primitive_name(name):
+    from . import support
+    taken = set(PRIMITIVES) | set(support.__all__) | {"np", "math"}
+    candidate, k = name, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{name}_{k}"
+    return candidate
+
+
+def _primitive_rule(prim):
+    rule = lookup(prim)
+    if rule is None or rule.impl is None:
+        raise ValueError(f"{getattr(prim, '__qualname__', prim)!r} is not a primitive: "
+                         "decorate it with adcompiler.primitive first")
+    return rule
+
+
+def defvjp(prim):
+    """Give the primitive ``prim`` its adjoint, a template in the built-in rules' style::
+
+        @defvjp(softplus)
+        def _(y, x):
+            x_bar += y_bar * sigmoid_of(x)
+    """
+    rule = _primitive_rule(prim)
+
+    def decorate(template):
+        names, _, body = _template_of(template)
+        if names[1:] != rule.params:
+            raise ValueError(f"adjoint template {template.__qualname__}: parameters "
+                             f"{names[1:]} differ from the primitive's {rule.params}")
+        rule.template, rule.result = body, names[0]
+        return template
+    return decorate
+
+
+def defjvp(prim):
+    """Give the primitive ``prim`` its tangent: ``y_dot = <terms, each linear in one
+    <parameter>_dot>``."""
+    rule = _primitive_rule(prim)
+
+    def decorate(template):
+        rule.tangent = tangent_template(template, rule)
+        return template
+    return decorate

@@ -20,6 +20,8 @@ __all__ = [
     "matmul_adjoint_a", "matmul_adjoint_b", "tensordot", "tensordot_adjoint_a",
     "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
     "reshape", "log_or_zero", "add_like", "trip_count", "copy_of", "tape_for",
+    "broadcast_like", "keep_dtype", "jacobian_buffer", "unit_like", "store_column",
+    "store_row",
 ]
 
 
@@ -157,6 +159,38 @@ def _trip_count(start, stop, step):
 
 
 # --------------------------------------------------------------------------- broadcasting
+
+def broadcast_like(t, like):
+    """The tangent ``t`` broadcast to the shape of the value ``like`` (a new array)."""
+    if not isinstance(like, np.ndarray):
+        return t
+    return np.array(np.broadcast_to(t, like.shape), dtype=np.result_type(t, like.dtype))
+
+
+@_jit_twin(broadcast_like)
+def _broadcast_like(t, like):
+    if not _is_array(like):
+        return lambda t, like: t
+    if not _is_array(t):
+        return lambda t, like: np.full(like.shape, t)
+    return lambda t, like: np.broadcast_to(t, like.shape).copy()
+
+
+def keep_dtype(t, like):
+    """``t`` in the dtype of the array ``like``: a tangent carried through a loop or merged
+    after a branch keeps one type."""
+    if isinstance(like, np.ndarray) and isinstance(t, np.ndarray) and t.dtype != like.dtype:
+        return t.astype(like.dtype)
+    return t
+
+
+@_jit_twin(keep_dtype)
+def _keep_dtype(t, like):
+    if _is_array(like) and _is_array(t) and t.dtype != like.dtype:
+        dtype = like.dtype
+        return lambda t, like: t.astype(dtype)
+    return lambda t, like: t
+
 
 def unbroadcast(g, like):
     """Sum ``g`` over the axes along which ``like`` was broadcast to ``g``'s shape."""
@@ -720,3 +754,78 @@ def _transpose(x, axes=None):
     if axes is None or isinstance(axes, (types.NoneType, types.Omitted)):
         return lambda x, axes=None: x.T
     return lambda x, axes=None: np.transpose(x, axes)
+
+
+# --------------------------------------------------------------------------- Jacobians
+
+def jacobian_buffer(y, x):
+    """Zeros of shape (y.size, x.size): a Jacobian, one row per output, one column per input."""
+    return np.zeros((np.size(y), np.size(x)), np.result_type(np.asarray(x).dtype, np.float32))
+
+
+@_jit_twin(jacobian_buffer)
+def _jacobian_buffer(y, x):
+    dtype = x.dtype if _is_array(x) and isinstance(x.dtype, types.Float) else types.float64
+    if _is_array(y) and _is_array(x):
+        return lambda y, x: np.zeros((y.size, x.size), dtype)
+    if _is_array(y):
+        return lambda y, x: np.zeros((y.size, 1), dtype)
+    if _is_array(x):
+        return lambda y, x: np.zeros((1, x.size), dtype)
+    return lambda y, x: np.zeros((1, 1), dtype)
+
+
+def unit_like(x, k):
+    """The ``k``-th unit vector in the shape of ``x`` (1.0 for a scalar)."""
+    if not isinstance(x, np.ndarray):
+        return 1.0
+    e = np.zeros(x.shape, x.dtype if x.dtype.kind == "f" else np.float64)
+    e.flat[k] = 1
+    return e
+
+
+@_jit_twin(unit_like)
+def _unit_like(x, k):
+    if not _is_array(x):
+        return lambda x, k: 1.0
+    dtype = x.dtype if isinstance(x.dtype, types.Float) else types.float64
+
+    def impl(x, k):
+        e = np.zeros(x.size, dtype)
+        e[k] = 1
+        return e.reshape(x.shape)
+    return impl
+
+
+def store_column(jac, k, t):
+    """``jac[:, k] = t`` (flattened)."""
+    jac[:, k] = np.ravel(t)
+
+
+@_jit_twin(store_column)
+def _store_column(jac, k, t):
+    if not _is_array(t):
+        def scalar(jac, k, t):
+            jac[0, k] = t
+        return scalar
+
+    def impl(jac, k, t):
+        jac[:, k] = np.ascontiguousarray(t).ravel()
+    return impl
+
+
+def store_row(jac, k, g):
+    """``jac[k, :] = g`` (flattened)."""
+    jac[k, :] = np.ravel(g)
+
+
+@_jit_twin(store_row)
+def _store_row(jac, k, g):
+    if not _is_array(g):
+        def scalar(jac, k, g):
+            jac[k, 0] = g
+        return scalar
+
+    def impl(jac, k, g):
+        jac[k, :] = np.ascontiguousarray(g).ravel()
+    return impl

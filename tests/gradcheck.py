@@ -1,6 +1,9 @@
 """Gradient checking against central finite differences, and the hypothesis strategies the tests
 share. Checks a directional derivative: <grad f(x), v> against (f(x + h v) - f(x - h v)) / 2h for a
-random direction v, which tests every component of the gradient at the cost of two calls."""
+random direction v, which tests every component of the gradient at the cost of two calls.
+
+Every check also runs forward mode: the JVP along random tangents v must match finite differences
+along v, and agree with reverse mode, <J v, u> = <v, J^T u>, for a random cotangent u."""
 import numpy as np
 from hypothesis import strategies as st
 
@@ -40,12 +43,49 @@ def check_gradient(f, args, wrt=0, jit=True, rtol=1e-5, atol=1e-6, seed=0):
     return grads
 
 
+def check_forward(f, args, wrt=0, jit=True, rtol=1e-5, atol=1e-6, seed=1):
+    """Assert jvp(f) matches finite differences and reverse mode (<J v, u> = <v, J^T u>)."""
+    positions = wrt if isinstance(wrt, tuple) else (wrt,)
+    rng = np.random.default_rng(seed)
+    tangents = [rng.standard_normal(np.shape(args[k])) if k in positions else None
+                for k in range(len(args))]
+    tangents = [float(t) if t is not None and t.ndim == 0 else t for t in tangents]
+    value, tangent = adc.jvp(f, jit=jit)(args, tangents)
+    expected_value = f(*[np.copy(a) if isinstance(a, np.ndarray) else a for a in args])
+    np.testing.assert_allclose(np.asarray(value, dtype=float),
+                               np.asarray(expected_value, dtype=float), rtol=1e-9, atol=1e-12)
+    assert np.shape(tangent) == np.shape(expected_value)
+    plus = [_like(np.asarray(a, float) + STEP * t, a) if t is not None else a
+            for a, t in zip(args, tangents)]
+    minus = [_like(np.asarray(a, float) - STEP * t, a) if t is not None else a
+             for a, t in zip(args, tangents)]
+    expected = (np.asarray(f(*plus), float) - np.asarray(f(*minus), float)) / (2 * STEP)
+    scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
+    np.testing.assert_allclose(np.asarray(tangent, float), expected, rtol=rtol,
+                               atol=(rtol + atol) * scale, err_msg="jvp vs finite differences")
+    cotangent = rng.standard_normal(np.shape(expected_value))
+    if np.ndim(expected_value) == 0:
+        pulled = adc.grad(f, wrt=positions, jit=jit)(*args)
+        pulled = [float(cotangent) * np.asarray(g, float) for g in pulled]
+    else:
+        pulled = adc.vjp(f, wrt=positions, jit=jit)(*args)[1](cotangent)
+    forward = float(np.sum(np.asarray(tangent, float) * cotangent))
+    reverse = sum(float(np.sum(np.asarray(tangents[k], float) * np.asarray(g, float)))
+                  for k, g in zip(positions, pulled))
+    assert abs(forward - reverse) <= 1e-8 * max(1.0, abs(forward)), \
+        f"<J v, u> = {forward!r} but <v, J^T u> = {reverse!r}"
+    return tangent
+
+
 def check_both_modes(f, args, wrt=0, **tolerances):
-    """Check the jit and pure-Python derivatives against finite differences and each other."""
+    """Check the jit and pure-Python derivatives, reverse and forward, against finite
+    differences and each other."""
     compiled = check_gradient(f, args, wrt, jit=True, **tolerances)
     python = check_gradient(f, args, wrt, jit=False, **tolerances)
     for a, b in zip(compiled, python):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    forward = [check_forward(f, args, wrt, jit, **tolerances) for jit in (True, False)]
+    np.testing.assert_allclose(forward[0], forward[1], rtol=1e-9, atol=1e-12)
 
 
 # ------------------------------------------------------------------------ strategies

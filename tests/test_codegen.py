@@ -141,3 +141,16 @@ def test_cli_show(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "adcompiler.cli", "show", f"{source}:loss",
                           "--wrt", "q"], capture_output=True, text=True)
     assert bad.returncode == 1 and "not a parameter or local" in bad.stderr
+    forward = subprocess.run([sys.executable, "-m", "adcompiler.cli", "show", f"{source}:loss",
+                              "--wrt", "w", "--mode", "forward"], capture_output=True, text=True,
+                             check=True).stdout
+    assert "def loss_jvp(w, x, w_dot):" in forward and "z_dot" in forward
+
+
+def test_forward_source_is_the_tangent_beside_each_line():
+    source = adc.jvp(chain).source_for(2.0)
+    body = source[source.index("def chain_jvp"):]
+    assert body.splitlines()[1:10] == [
+        "    # v = x ** 2", "    v = x ** 2", "    v_dot = x_dot * 2 * x",
+        "    # u = np.sin(v)", "    u = np.sin(v)", "    u_dot = v_dot * np.cos(v)",
+        "    # y = np.exp(u)", "    y = np.exp(u)", "    y_dot = u_dot * y"]

@@ -112,7 +112,7 @@ def test_corpus_is_complete():
 
 
 @pytest.mark.parametrize("func", list(CASES), ids=lambda f: f.__name__)
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(data=st.data())
 def test_gradient_matches_finite_differences(func, data):
     strategies = CASES[func]

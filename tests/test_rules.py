@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 from gradcheck import arrays, broadcast_shapes, check_both_modes, shapes
 
-EXAMPLES = settings(max_examples=8, deadline=None)
+EXAMPLES = settings(max_examples=5, deadline=None)
 
 
 def weighted(op):
@@ -125,7 +125,7 @@ REDUCTIONS = [np.sum, np.mean, np.max, np.min, np.prod]
 @pytest.mark.parametrize("op", REDUCTIONS, ids=lambda op: op.__name__)
 @pytest.mark.parametrize("axis", [None, 0, -1])
 @pytest.mark.parametrize("keepdims", [False, True])
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(data=st.data())
 def test_reduction(op, axis, keepdims, data):
     shape = data.draw(shapes(min_dims=1))

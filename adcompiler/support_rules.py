@@ -1,0 +1,56 @@
+"""Tangent rules for the helpers that generated code calls, so that generated code can itself be
+differentiated in forward mode: a Hessian is forward mode over the gradient's code, tapes and
+all. Almost every helper is linear in the adjoint it carries; the few that are not say so here.
+``prod_adjoint`` has no rule: second derivatives through ``np.prod`` are not supported.
+"""
+import ast
+import inspect
+
+from . import support
+from .builtin_rules import _alias
+from .rules import Rule, register
+import numpy as np
+
+
+def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, integers=False):
+    params = list(inspect.signature(func).parameters)
+    defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+    rule = Rule(name=func.__name__, key=func.__name__, params=params, defaults=defaults,
+                differentiable=tuple(differentiable), nondiff=not differentiable,
+                linear=linear, multilinear=multilinear, keeps_integers=integers,
+                tangent=ast.parse(tangent, mode="eval").body if tangent else None,
+                elementwise=tangent is not None)
+    register([func], rule)
+
+
+# no derivative: they make zeros, ones, room for a tape, or count
+for _helper in (support.zeros_like, support.ones_like, support.tape_for, support.trip_count):
+    _rule(_helper, ())
+
+# linear in the adjoint or tangent they carry (the other operands give shapes or masks)
+for _helper, _carried in [
+        (support.cast_like, "g"), (support.unbroadcast, "g"), (support.reshape_like, "g"),
+        (support.sum_adjoint, "g"), (support.mean_adjoint, "g"),
+        (support.extremum_adjoint, "g"), (support.copy_of, "x"),
+        (support.broadcast_like, "t"), (support.keep_dtype, "t")]:
+    _rule(_helper, (_carried,), linear=True)
+_rule(support.add_like, ("acc", "g"), linear=True)
+
+# bilinear: the adjoint times the other operand
+for _helper, _pair in [
+        (support.matmul_adjoint_a, ("g", "b")), (support.matmul_adjoint_b, ("g", "a")),
+        (support.tensordot_adjoint_a, ("g", "b")), (support.tensordot_adjoint_b, ("g", "a")),
+        (support.outer_adjoint_a, ("g", "b")), (support.outer_adjoint_b, ("g", "a"))]:
+    _rule(_helper, _pair, multilinear=True)
+
+# log(x) for x > 0, else 0
+_rule(support.log_or_zero, ("x",), tangent="x_dot * (x > 0) / np.abs(x + (x == 0))")
+
+# the primal helpers stand for the NumPy functions whose rules they share
+for _helper, _of in [(support.reduce_sum, np.sum), (support.reduce_mean, np.mean),
+                     (support.reduce_max, np.max), (support.reduce_min, np.min),
+                     (support.reduce_prod, np.prod), (support.clip, np.clip),
+                     (support.tensordot, np.tensordot), (support.squeeze, np.squeeze),
+                     (support.reshape, np.reshape)]:
+    _alias(_helper, _of, name=_helper.__name__)
