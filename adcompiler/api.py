@@ -247,7 +247,6 @@ class _GradOfGrad:
         outer = Derivative(inner.func, wrt, None, GRAD, jit, several=isinstance(wrt, (tuple, list)))
         if any(name not in outer.program.params for name in outer.wrt):
             raise ValueError("grad of a derivative is taken with respect to parameters")
-        self.several = outer.several
         self.tangent = _Jvp(outer, (self.along,), jit)
         self.position = inner.program.params.index(self.along)
         functools.update_wrapper(self, inner, updated=())
