@@ -99,14 +99,14 @@ class Module:
         return self.vjps[key]
 
 
-    def jvp(self, program, wrt, param_types=None):
+    def jvp(self, program, wrt):
         """The name of ``program``'s tangent function for parameters ``wrt``, written once."""
         from .forward import TangentWriter
         key = (program, tuple(wrt))
         if key not in self.jvps:
             suffix = "_jvp" if tuple(wrt) == tuple(program.params) else "_jvp_" + "_".join(wrt)
             self.jvps[key] = self.unique(program.name + suffix)
-            function = TangentWriter(self, program, wrt, param_types or {}).function(
+            function = TangentWriter(self, program, wrt, {}).function(
                 self.jvps[key])
             self.functions.append(function)
         return self.jvps[key]

@@ -24,10 +24,13 @@ primitive applied to the tangents (``linear``), a multilinear one's the sum over
 whose right-hand side is a sum of terms, each linear in one ``<parameter>_dot``.
 """
 import ast
+import builtins
 import copy
 import inspect
 import textwrap
 from dataclasses import dataclass
+
+from . import support
 
 RESULT = "y"            # conventional name of the result in templates (any first param works)
 
@@ -276,7 +279,6 @@ def primitive(func=None, *, elementwise=False):
     ``elementwise=True`` declares that it maps each element on its own (broadcasting its
     operands): forward mode then derives its tangent from its adjoint."""
     def make(f):
-        import builtins
         if lookup(f) is not None:
             raise ValueError(f"{f.__qualname__} already has a rule")
         tree = ast.parse(textwrap.dedent(inspect.getsource(f)))
@@ -303,7 +305,6 @@ def primitive(func=None, *, elementwise=False):
 
 
 def _unique_primitive_name(name):
-    from . import support
     taken = set(PRIMITIVES) | set(support.__all__) | {"np", "math"}
     candidate, k = name, 1
     while candidate in taken:

@@ -6,21 +6,21 @@ all. Almost every helper is linear in the adjoint it carries; the few that are n
 import ast
 import inspect
 
+import numpy as np
+
 from . import support
 from .builtin_rules import _alias
 from .rules import Rule, register
-import numpy as np
 
 
-def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, integers=False):
+def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, elementwise=False):
     params = list(inspect.signature(func).parameters)
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     rule = Rule(name=func.__name__, key=func.__name__, params=params, defaults=defaults,
                 differentiable=tuple(differentiable), nondiff=not differentiable,
-                linear=linear, multilinear=multilinear, keeps_integers=integers,
-                tangent=ast.parse(tangent, mode="eval").body if tangent else None,
-                elementwise=tangent is not None)
+                linear=linear, multilinear=multilinear, elementwise=elementwise,
+                tangent=ast.parse(tangent, mode="eval").body if tangent else None)
     register([func], rule)
 
 
@@ -45,7 +45,8 @@ for _helper, _pair in [
     _rule(_helper, _pair, multilinear=True)
 
 # log(x) for x > 0, else 0
-_rule(support.log_or_zero, ("x",), tangent="x_dot * (x > 0) / np.abs(x + (x == 0))")
+_rule(support.log_or_zero, ("x",), tangent="x_dot * (x > 0) / np.abs(x + (x == 0))",
+      elementwise=True)
 
 # the primal helpers stand for the NumPy functions whose rules they share
 for _helper, _of in [(support.reduce_sum, np.sum), (support.reduce_mean, np.mean),

@@ -118,13 +118,13 @@ def test_hessian_matches_differences_of_gradients(func, data):
                          ids=lambda f: f.__name__)
 @settings(max_examples=3, deadline=None)
 @given(data=st.data())
-def test_hessian_vector_product_is_hessian_times_vector(func, data):
+def test_hessian_vector_product_matches_differences_of_gradients(func, data):
     args = draw_args(data, HESSIANS[func])
     v = np.random.default_rng(0).standard_normal(np.shape(args[0]))
     v = v if np.ndim(v) else float(v)
-    hessian = np.asarray(adc.hessian(func)(*args))
-    x_size = np.size(args[0])
-    expected = (hessian.reshape(x_size, x_size) @ np.ravel(v)).reshape(np.shape(args[0]))
+    g = adc.grad(func)
+    plus, minus = (args[0] + STEP * v,) + args[1:], (args[0] - STEP * v,) + args[1:]
+    expected = (np.asarray(g(*plus)) - np.asarray(g(*minus))) / (2 * STEP)
     for jit in (True, False):
         assert_close(adc.hvp(func, jit=jit)(args, v), expected)
 
