@@ -181,6 +181,8 @@ def _max_rank(ranks):
 def _rule_rank(rule, args, of):
     """The rank of a rule's result, from its operands' ranks (None when not known)."""
     rank = {p: of(a)[0] for p, a in args.items() if isinstance(a, (ast.Name, ast.Constant))}
+    if rule.rank is not None:
+        return rank.get(rule.rank) if isinstance(rule.rank, str) else rule.rank
     if rule.elementwise:
         return _max_rank(list(rank.values()))
     x = rank.get("x")

@@ -46,5 +46,11 @@ def module_source(functions, header):
     lines = [f'"""{header}"""', "import math", "", "import numpy as np", ""]
     if helpers:
         lines.append("from adcompiler.support import " + ", ".join(helpers))
+    imported = {}
+    defined = {f.name for f in functions}
+    for name in sorted(used & set(rules.IMPORTS) - defined):
+        imported.setdefault(rules.IMPORTS[name], []).append(name)
+    lines += [f"from {module} import " + ", ".join(names)
+              for module, names in sorted(imported.items())]
     text = "\n".join(lines) + "\n\n\n" + "\n\n\n".join(bodies) + "\n"
     return text

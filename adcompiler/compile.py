@@ -28,12 +28,16 @@ def cache_dir():
 
 @lru_cache(maxsize=None)
 def build_hash():
-    """A hash of adcompiler's own sources and numba's version: part of every module's name."""
+    """A hash of adcompiler's and the runtime's sources and numba's version: part of every
+    module's name (numba's cache does not see edits in the files generated code calls)."""
     import numba
     digest = hashlib.sha256(numba.__version__.encode())
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode())
+    runtime = importlib.util.find_spec("adcompiler.runtime")
+    roots = [Path(__file__).resolve().parent]
+    roots += [Path(p).resolve() for p in runtime.submodule_search_locations or ()]
+    paths = {path for root in roots for path in root.rglob("*.py")}
+    for path in sorted(paths):
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -58,6 +58,7 @@ class Rule:
     linear: bool = False            # linear in its differentiable parameters (sum, reshape)
     multilinear: bool = False       # linear in each differentiable parameter (matmul)
     impl: object = None             # a user primitive: the function generated code calls
+    rank: object = None             # the result's rank: a number, or the parameter it keeps
 
     def expression(self):
         """The primitive applied to its parameters' names: ``a + b``, ``np.sin(x)``."""
@@ -131,7 +132,7 @@ def _shares_to(body, param):
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
             reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
-            constants=(), key=None, linear=False, multilinear=False):
+            constants=(), key=None, linear=False, multilinear=False, rank=None):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
     ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
     def decorate(func):
@@ -142,7 +143,7 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
                     operator=operator, keeps_integers=keeps_integers, constants=constants,
-                    linear=linear, multilinear=multilinear)
+                    linear=linear, multilinear=multilinear, rank=rank)
         register(objs, rule)
         return func
     return decorate
@@ -206,6 +207,20 @@ def nondifferentiable(*objs, name=None, params=("x",)):
     for obj in objs:
         register([obj], Rule(name=name or canonical_name(obj), params=list(params), defaults={},
                              nondiff=True))
+
+
+IMPORTS = {}        # name in generated code -> module it is imported from (runtime kernels)
+
+
+def importable(*funcs):
+    """Let generated code call ``funcs`` (module-level functions, numba dispatchers or functions
+    with an ``@overload`` twin) by their names, imported from their modules."""
+    for func in funcs:
+        name = func.__name__
+        if IMPORTS.get(name, func.__module__) != func.__module__:
+            raise ValueError(f"{name!r} is importable from {IMPORTS[name]} already")
+        IMPORTS[name] = func.__module__
+    return funcs[0] if len(funcs) == 1 else funcs
 
 
 # --------------------------------------------------------------------------- instantiation
@@ -305,7 +320,7 @@ def primitive(func=None, *, elementwise=False):
 
 
 def _unique_primitive_name(name):
-    taken = set(PRIMITIVES) | set(support.__all__) | {"np", "math"}
+    taken = set(PRIMITIVES) | set(support.__all__) | set(IMPORTS) | {"np", "math"}
     candidate, k = name, 1
     while candidate in taken:
         k += 1

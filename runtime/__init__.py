@@ -1,2 +1,23 @@
-"""adcompiler.runtime: numba kernels for networks (convolution, pooling, dense, activations,
-losses), each registered with its derivative rule in adcompiler's rule table."""
+"""adcompiler.runtime: the operations networks are made of, as numba kernels whose derivative
+rules are in adcompiler's rule table, so a network written as a Python function calling them
+is differentiated by ``adcompiler.grad`` like any other code.
+
+Images are NHWC (batch, height, width, channels) and convolution kernels HWIO (height, width,
+in channels, out channels), with TensorFlow's strides and padding. float32 and float64 arrays
+are both accepted; results keep the input's dtype.
+"""
+import numpy as np
+
+from . import rules  # noqa: F401  (registers the derivative rules)
+from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
+from .conv import conv2d
+from .dense import dense
+from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
+from .pooling import avg_pool2d, max_pool2d
+
+tanh = np.tanh          # NumPy's, with its built-in rule
+reshape = np.reshape    # likewise
+
+__all__ = ["conv2d", "avg_pool2d", "max_pool2d", "dense", "relu", "leaky_relu", "sigmoid",
+           "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
+           "binary_crossentropy", "sparse_categorical_crossentropy"]

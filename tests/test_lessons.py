@@ -78,8 +78,18 @@ def test_figure_f_homework_by_hand():
     assert_matches(values, hand, list(hand))
 
 
+def test_conv_relu_avgpool_mae_every_value():
+    values = example("conv1").results()
+    reference = REFERENCE["conv_relu_avgpool_mae"]
+    keys = ["F", "G", "p", "c", "dc/dp", "dp/dG", "dG/dF", "dF/dK", "dc/dK", "dc/dG", "dc/dF"]
+    for key in keys:
+        if key != "c":      # TensorFlow's c keeps p's shape; mae is a scalar, as in Keras
+            assert np.shape(values[key]) == np.shape(reference[key]), key
+    assert_matches(values, reference, keys)
+
+
 @pytest.mark.parametrize("name", ["chain_rule", "perceptron1", "perceptron1b", "perceptron2",
-                                  "neuron_figure_f", "two_layer"])
+                                  "neuron_figure_f", "two_layer", "conv1"])
 def test_examples_print_and_show(name, capsys):
     example(name).main(["--show"])
     out = capsys.readouterr().out

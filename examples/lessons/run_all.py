@@ -14,6 +14,7 @@ LESSONS = [
     ("perceptron2", "perceptron2.py: a batch of two samples"),
     ("neuron_figure_f", "homework, figure F: x=0.5, y=0.4, w=-0.2, b=0.7"),
     ("two_layer", "regressao1.py, figure 7: two-layer network, linear output"),
+    ("conv1", "conv1.py: conv2d (VALID) -> relu -> average pooling -> MAE"),
 ]
 
 

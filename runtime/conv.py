@@ -1,0 +1,218 @@
+"""conv2d: NHWC input ``x`` (batch, height, width, channels), HWIO ``kernel`` (height, width,
+in channels, out channels), TensorFlow's strides and ``VALID``/``SAME`` padding. Like
+``tf.nn.conv2d`` it is a cross-correlation: the kernel is not flipped.
+
+The work is one BLAS matrix product on the input's patches. With C channels and stride s, a
+patch matrix is laid out so that its inner loops copy contiguous runs of the input:
+- *by column* (one row per output pixel, ``KH*KW*C`` columns): runs of ``KW*C`` input values;
+- *by row* (one row per kernel tap, one column per output pixel): runs of a whole output row,
+  when ``C*s == 1`` (single-channel input at stride 1, the first layer of a network).
+Offsets are unsigned so that numba drops its negative-index checks and vectorizes the copies.
+"""
+import numpy as np
+from numba import njit, uint64
+
+from adcompiler.rules import importable
+
+from .entry import in_dtype_of, operation
+from .geometry import is_same, output_size, pair
+
+
+@njit(cache=True)
+def geometry(x, kernel, strides, padding):
+    """(stride h, stride w, out h, out w, pad top, pad left) of ``conv2d(x, kernel)``."""
+    if kernel.shape[2] != x.shape[3]:
+        raise ValueError("conv2d: x has " + str(x.shape[3]) + " channels but the kernel takes "
+                         + str(kernel.shape[2]) + " (kernel shape: height, width, in, out)")
+    sh, sw = pair(strides)
+    same = is_same(padding)
+    out_h, pad_top = output_size(x.shape[1], kernel.shape[0], sh, same)
+    out_w, pad_left = output_size(x.shape[2], kernel.shape[1], sw, same)
+    return sh, sw, out_h, out_w, pad_top, pad_left
+
+
+@njit(cache=True)
+def by_row(x, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, pad_left):
+    """Patches as rows[(kh, kw, c), (n, oh, ow)] = x[n, oh*sh + kh - pad, ow*sw + kw - pad, c]
+    (0 in the padding)."""
+    n_size, h, w, c_size = x.shape
+    flat = np.ascontiguousarray(x).ravel()
+    pixels = n_size * out_h * out_w
+    rows = np.empty((kh_size * kw_size * c_size, pixels), x.dtype)
+    out = rows.ravel()
+    step = uint64(sw * c_size)
+    for kh in range(kh_size):
+        for kw in range(kw_size):
+            lo, hi = _inside(kw, sw, pad_left, w, out_w)
+            for c in range(c_size):
+                row = (kh * kw_size + kw) * c_size + c
+                first = (lo * sw - pad_left + kw) * c_size + c
+                for n in range(n_size):
+                    for oh in range(out_h):
+                        ih = oh * sh - pad_top + kh
+                        start = uint64(row * pixels + (n * out_h + oh) * out_w)
+                        if ih < 0 or ih >= h:
+                            for j in range(uint64(out_w)):
+                                out[start + j] = 0
+                            continue
+                        for j in range(uint64(lo)):
+                            out[start + j] = 0
+                        source = uint64((n * h + ih) * w * c_size + first)
+                        middle = start + uint64(lo)
+                        for j in range(uint64(hi - lo)):
+                            out[middle + j] = flat[source + j * step]
+                        for j in range(uint64(hi), uint64(out_w)):
+                            out[start + j] = 0
+    return rows
+
+
+@njit(cache=True)
+def scatter_rows(rows, shape, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, pad_left):
+    """The adjoint of ``by_row``: each patch value added back to the input element it came from."""
+    n_size, h, w, c_size = shape
+    x = np.zeros(shape, rows.dtype)
+    flat = x.ravel()
+    source = rows.ravel()
+    pixels = n_size * out_h * out_w
+    step = uint64(sw * c_size)
+    for kh in range(kh_size):
+        for kw in range(kw_size):
+            lo, hi = _inside(kw, sw, pad_left, w, out_w)
+            for c in range(c_size):
+                row = (kh * kw_size + kw) * c_size + c
+                first = (lo * sw - pad_left + kw) * c_size + c
+                for n in range(n_size):
+                    for oh in range(out_h):
+                        ih = oh * sh - pad_top + kh
+                        if ih < 0 or ih >= h:
+                            continue
+                        start = uint64(row * pixels + (n * out_h + oh) * out_w + lo)
+                        target = uint64((n * h + ih) * w * c_size + first)
+                        for j in range(uint64(hi - lo)):
+                            flat[target + j * step] += source[start + j]
+    return x
+
+
+@njit(cache=True)
+def _inside(kw, sw, pad_left, w, out_w):
+    """The output columns [lo, hi) whose tap ``kw`` falls inside the input."""
+    lo = max(0, (pad_left - kw + sw - 1) // sw)
+    hi = min(out_w, (w - 1 + pad_left - kw) // sw + 1)
+    return lo, max(lo, hi)
+
+
+@njit(cache=True)
+def by_column(x, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, pad_left):
+    """Patches as cols[(n, oh, ow), (kh, kw, c)] (0 in the padding)."""
+    n_size, h, w, c_size = x.shape
+    flat = np.ascontiguousarray(x).ravel()
+    run = kw_size * c_size
+    width = kh_size * run
+    cols = np.empty((n_size * out_h * out_w, width), x.dtype)
+    out = cols.ravel()
+    for n in range(n_size):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                pixel = (n * out_h + oh) * out_w + ow
+                iw0 = ow * sw - pad_left
+                a, b = max(iw0, 0), min(iw0 + kw_size, w)
+                head, body = uint64((a - iw0) * c_size), uint64(max(b - a, 0) * c_size)
+                for kh in range(kh_size):
+                    ih = oh * sh - pad_top + kh
+                    start = uint64(pixel * width + kh * run)
+                    if ih < 0 or ih >= h or body == 0:
+                        for j in range(uint64(run)):
+                            out[start + j] = 0
+                        continue
+                    source = uint64(((n * h + ih) * w + a) * c_size)
+                    for j in range(head):
+                        out[start + j] = 0
+                    middle = start + head
+                    for j in range(body):
+                        out[middle + j] = flat[source + j]
+                    for j in range(head + body, uint64(run)):
+                        out[start + j] = 0
+    return cols
+
+
+@njit(cache=True)
+def scatter_columns(cols, shape, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, pad_left):
+    """The adjoint of ``by_column``."""
+    n_size, h, w, c_size = shape
+    x = np.zeros(shape, cols.dtype)
+    flat = x.ravel()
+    source = cols.ravel()
+    run = kw_size * c_size
+    width = kh_size * run
+    for n in range(n_size):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                pixel = (n * out_h + oh) * out_w + ow
+                iw0 = ow * sw - pad_left
+                a, b = max(iw0, 0), min(iw0 + kw_size, w)
+                if b <= a:
+                    continue
+                for kh in range(kh_size):
+                    ih = oh * sh - pad_top + kh
+                    if ih < 0 or ih >= h:
+                        continue
+                    start = uint64(pixel * width + kh * run + (a - iw0) * c_size)
+                    target = uint64(((n * h + ih) * w + a) * c_size)
+                    for j in range(uint64((b - a) * c_size)):
+                        flat[target + j] += source[start + j]
+    return x
+
+
+@njit(cache=True)
+def _taps(kernel):
+    """The kernel as a (KH*KW*C, O) matrix."""
+    kh, kw, c, o = kernel.shape
+    return np.ascontiguousarray(kernel).reshape(kh * kw * c, o)
+
+
+@njit(cache=True)
+def _pixels(y, like):
+    """A (N, OH, OW, O) array as a (N*OH*OW, O) matrix of ``like``'s dtype."""
+    n, oh, ow, o = y.shape
+    return np.ascontiguousarray(in_dtype_of(y, like)).reshape(n * oh * ow, o)
+
+
+@operation({"x": 4, "kernel": 4}, same_dtype=("x", "kernel"),
+           canonical={"strides": "pair(strides)"})
+def conv2d(x, kernel, strides=1, padding="VALID"):
+    """2-D convolution (cross-correlation) of NHWC ``x`` with HWIO ``kernel``; ``strides`` an
+    int or (height, width) pair; ``padding`` ``"VALID"`` or ``"SAME"`` (TensorFlow's)."""
+    sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    if x.shape[3] * sw == 1:
+        y = np.dot(by_row(x, kh, kw, sh, sw, out_h, out_w, top, left).T, _taps(kernel))
+    else:
+        y = np.dot(by_column(x, kh, kw, sh, sw, out_h, out_w, top, left), _taps(kernel))
+    return y.reshape(x.shape[0], out_h, out_w, kernel.shape[3])
+
+
+@importable
+@njit(cache=True)
+def conv2d_adjoint_x(y_bar, x, kernel, strides, padding):
+    """x's share of ``y = conv2d(x, kernel)``: the patches' adjoint scattered back."""
+    sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    if x.shape[3] * sw == 1:
+        rows = np.dot(_taps(kernel), _pixels(y_bar, x).T)
+        return scatter_rows(rows, x.shape, kh, kw, sh, sw, out_h, out_w, top, left)
+    cols = np.dot(_pixels(y_bar, x), _taps(kernel).T)
+    return scatter_columns(cols, x.shape, kh, kw, sh, sw, out_h, out_w, top, left)
+
+
+@importable
+@njit(cache=True)
+def conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding):
+    """The kernel's share of ``y = conv2d(x, kernel)``: patchesᵀ · y_bar."""
+    sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    pixels = _pixels(y_bar, x)
+    if x.shape[3] * sw == 1:
+        taps = np.dot(by_row(x, kh, kw, sh, sw, out_h, out_w, top, left), pixels)
+    else:
+        taps = np.dot(by_column(x, kh, kw, sh, sw, out_h, out_w, top, left).T, pixels)
+    return taps.reshape(kernel.shape)

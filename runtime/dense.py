@@ -1,0 +1,77 @@
+"""dense: ``x @ w + b`` over the last axis of ``x`` (any leading axes are the batch), with
+``w`` of shape (inputs, units) and ``b`` of shape (units,), as Keras' Dense layer computes."""
+import numpy as np
+from numba import njit
+
+from adcompiler.rules import importable
+
+from .entry import in_dtype_of, operation
+
+
+@njit(cache=True)
+def as_rows(x, width):
+    """``x`` as a contiguous (rows, width) matrix."""
+    return np.ascontiguousarray(x).reshape(x.size // width, width)
+
+
+@importable
+@njit(cache=True)
+def dense_linear(x, w):
+    """``x @ w`` over the last axis of ``x``."""
+    if x.shape[-1] != w.shape[0]:
+        raise ValueError("dense: x has " + str(x.shape[-1]) + " features but w takes "
+                         + str(w.shape[0]) + " (w shape: inputs, units)")
+    y = np.dot(as_rows(in_dtype_of(x, w), w.shape[0]), np.ascontiguousarray(w))
+    return y.reshape(x.shape[:-1] + (w.shape[1],))
+
+
+@operation({"x": None, "w": 2, "b": 1}, same_dtype=("x", "w", "b"))
+def dense(x, w, b):
+    """``x @ w + b``: a fully connected layer without activation."""
+    if b.shape[0] != w.shape[1]:
+        raise ValueError("dense: b has " + str(b.shape[0]) + " units but w has "
+                         + str(w.shape[1]))
+    y = dense_linear(x, w)
+    rows = y.reshape(y.size // b.shape[0], b.shape[0])
+    for i in range(rows.shape[0]):
+        for j in range(b.shape[0]):
+            rows[i, j] += b[j]
+    return y
+
+
+@importable
+@njit(cache=True)
+def dense_adjoint_x(y_bar, x, w):
+    """x's share of ``y = x @ w + b``: ``y_bar @ w.T``."""
+    grad = np.dot(as_rows(in_dtype_of(y_bar, w), w.shape[1]), np.ascontiguousarray(w).T)
+    return grad.reshape(x.shape)
+
+
+@importable
+@njit(cache=True)
+def dense_adjoint_w(y_bar, x, w):
+    """w's share of ``y = x @ w + b``: ``x.T @ y_bar`` over every batch axis."""
+    return np.dot(as_rows(x, w.shape[0]).T, as_rows(in_dtype_of(y_bar, w), w.shape[1]))
+
+
+@importable
+@njit(cache=True)
+def dense_adjoint_b(y_bar, b):
+    """b's share of ``y = x @ w + b``: ``y_bar`` summed over every batch axis."""
+    rows = as_rows(y_bar, b.shape[0])
+    grad = np.zeros(b.shape, b.dtype)
+    for i in range(rows.shape[0]):
+        for j in range(b.shape[0]):
+            grad[j] += rows[i, j]
+    return grad
+
+
+@importable
+@njit(cache=True)
+def dense_bias(b_dot, y):
+    """``b_dot`` repeated over the batch axes of ``y``: the bias's part of y's tangent."""
+    out = np.empty(y.shape, b_dot.dtype)
+    rows = out.reshape(out.size // b_dot.shape[0], b_dot.shape[0])
+    for i in range(rows.shape[0]):
+        rows[i, :] = b_dot
+    return out

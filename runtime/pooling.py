@@ -1,0 +1,152 @@
+"""Average and max pooling over NHWC inputs, with TensorFlow's window semantics.
+
+``pool_size`` and ``strides`` are ints or (height, width) pairs; ``strides`` defaults to
+``pool_size``. With ``SAME`` padding, average pooling divides by the number of input elements
+inside each window (the padding is not counted), and max pooling ignores the padding.
+
+Max pooling's derivative goes, in each window, to the first maximal element in row-major order
+(TensorFlow's and PyTorch's choice on the CPU): when several elements tie, one of them receives
+the window's whole adjoint, and overlapping windows each send theirs.
+"""
+import numpy as np
+from numba import njit, uint64
+
+from adcompiler.rules import importable
+
+from .entry import operation
+from .geometry import is_same, output_size, pair, strides_or, window_bounds
+
+
+WINDOW = {"pool_size": "pair(pool_size)", "strides": "strides_or(strides, pool_size)"}
+
+
+@njit(cache=True)
+def geometry(x, pool_size, strides, padding):
+    """(pool h, pool w, stride h, stride w, out h, out w, pad top, pad left)."""
+    ph, pw = pair(pool_size)
+    sh, sw = strides_or(strides, pool_size)
+    same = is_same(padding)
+    out_h, top = output_size(x.shape[1], ph, sh, same)
+    out_w, left = output_size(x.shape[2], pw, sw, same)
+    return ph, pw, sh, sw, out_h, out_w, top, left
+
+
+@operation({"x": 4}, canonical=WINDOW)
+def avg_pool2d(x, pool_size=2, strides=None, padding="VALID"):
+    """The mean of each window of NHWC ``x``, per channel."""
+    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
+    n_size, h, w, c_size = x.shape
+    y = np.zeros((n_size, out_h, out_w, c_size), x.dtype)
+    for n in range(n_size):
+        for oh in range(out_h):
+            h0, h1 = window_bounds(oh, sh, top, ph, h)
+            for ow in range(out_w):
+                w0, w1 = window_bounds(ow, sw, left, pw, w)
+                out = y[n, oh, ow]
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        row = x[n, ih, iw]
+                        for c in range(c_size):
+                            out[c] += row[c]
+                scale = 1.0 / ((h1 - h0) * (w1 - w0))
+                for c in range(c_size):
+                    out[c] *= scale
+    return y
+
+
+@importable
+@njit(cache=True)
+def avg_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
+    """x's share of ``y = avg_pool2d(x)``: each window's adjoint spread evenly over it."""
+    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
+    n_size, h, w, c_size = x.shape
+    x_bar = np.zeros(x.shape, x.dtype)
+    for n in range(n_size):
+        for oh in range(out_h):
+            h0, h1 = window_bounds(oh, sh, top, ph, h)
+            for ow in range(out_w):
+                w0, w1 = window_bounds(ow, sw, left, pw, w)
+                scale = 1.0 / ((h1 - h0) * (w1 - w0))
+                share = y_bar[n, oh, ow]
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        row = x_bar[n, ih, iw]
+                        for c in range(c_size):
+                            row[c] += share[c] * scale
+    return x_bar
+
+
+@operation({"x": 4}, canonical=WINDOW)
+def max_pool2d(x, pool_size=2, strides=None, padding="VALID"):
+    """The maximum of each window of NHWC ``x``, per channel."""
+    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
+    n_size, h, w, c_size = x.shape
+    y = np.empty((n_size, out_h, out_w, c_size), x.dtype)
+    for n in range(n_size):
+        for oh in range(out_h):
+            h0, h1 = window_bounds(oh, sh, top, ph, h)
+            for ow in range(out_w):
+                w0, w1 = window_bounds(ow, sw, left, pw, w)
+                for c in range(c_size):
+                    y[n, oh, ow, c] = x[n, h0, w0, c]
+                for ih in range(h0, h1):
+                    for iw in range(w0, w1):
+                        for c in range(c_size):
+                            y[n, oh, ow, c] = max(y[n, oh, ow, c], x[n, ih, iw, c])
+    return y
+
+
+@njit(cache=True)
+def first_maxima(x, pool_size, strides, padding):
+    """For each output element, the flat index into ``x`` of its window's first maximal
+    element in row-major order (flat, unsigned offsets let numba skip index checks)."""
+    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
+    n_size, h, w, c_size = x.shape
+    flat = np.ascontiguousarray(x).ravel()
+    where = np.empty(n_size * out_h * out_w * c_size, np.uint64)
+    row_step, column_step = uint64(w * c_size), uint64(c_size)
+    k = 0
+    for n in range(n_size):
+        for oh in range(out_h):
+            h0, h1 = window_bounds(oh, sh, top, ph, h)
+            for ow in range(out_w):
+                w0, w1 = window_bounds(ow, sw, left, pw, w)
+                corner = uint64(((n * h + h0) * w + w0) * c_size)
+                for c in range(uint64(c_size)):
+                    at = corner + c
+                    best = flat[at]
+                    for i in range(uint64(h1 - h0)):
+                        for j in range(uint64(w1 - w0)):
+                            candidate = corner + c + i * row_step + j * column_step
+                            value = flat[candidate]
+                            better = value > best   # selects, not branches
+                            best = value if better else best
+                            at = candidate if better else at
+                    where[k] = at
+                    k += 1
+    return where
+
+
+@importable
+@njit(cache=True)
+def max_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
+    """x's share of ``y = max_pool2d(x)``: each window's adjoint to its first maximum."""
+    where = first_maxima(x, pool_size, strides, padding)
+    x_bar = np.zeros(x.shape, x.dtype)
+    flat, share = x_bar.ravel(), np.ascontiguousarray(y_bar).ravel()
+    for k in range(where.size):
+        flat[where[k]] += share[k]
+    return x_bar
+
+
+@importable
+@njit(cache=True)
+def max_pool2d_tangent(x_dot, x, pool_size, strides, padding):
+    """The tangent of ``y = max_pool2d(x)``: each window's tangent at its first maximum."""
+    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
+    where = first_maxima(x, pool_size, strides, padding)
+    source = np.ascontiguousarray(x_dot).ravel()
+    y_dot = np.empty(where.size, x_dot.dtype)
+    for k in range(where.size):
+        y_dot[k] = source[where[k]]
+    return y_dot.reshape((x.shape[0], out_h, out_w, x.shape[3]))
