@@ -35,10 +35,10 @@ def build_hash():
     runtime = importlib.util.find_spec("adcompiler.runtime")
     roots = [Path(__file__).resolve().parent]
     roots += [Path(p).resolve() for p in runtime.submodule_search_locations or ()]
-    paths = {path for root in roots for path in root.rglob("*.py")}
-    for path in sorted(paths):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -407,10 +407,12 @@ reduce_mean = _make_reduction("reduce_mean", np.mean, 4)
 
 
 def _expand(g, x, axis, keepdims):
-    """``g`` (a reduction's adjoint) broadcast back to ``x``'s shape, as a fresh array."""
+    """``g`` (a reduction's adjoint) broadcast back to ``x``'s shape, as a fresh array of x's
+    float dtype (a float32 array's adjoint stays float32 whatever the seed's precision)."""
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
-    return np.array(np.broadcast_to(g, np.shape(x)))
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.result_type(g)
+    return np.array(np.broadcast_to(g, np.shape(x)), dtype=dtype)
 
 
 def sum_adjoint(g, x, axis=None, keepdims=False):
@@ -434,7 +436,9 @@ def extremum_adjoint(g, x, y, axis=None, keepdims=False):
         return g
     hit = x == _expand(y, x, axis, keepdims)
     count = np.sum(hit, axis=axis, keepdims=True)
-    return _expand(g, x, axis, keepdims) * hit / count
+    shares = _expand(g, x, axis, keepdims)
+    shares *= hit / count
+    return shares
 
 
 def prod_adjoint(g, x, y, axis=None, keepdims=False):
@@ -476,16 +480,21 @@ def _spread3(g2, pre, n, post):
     return out
 
 
-def _as_grid(g, rows, cols):
-    """A reduction's result (scalar or array) as a (rows, cols) array."""
-    return np.reshape(g, (rows, cols))
+def _as_grid(g, rows, cols, x):
+    """A reduction's adjoint (scalar or array) as a (rows, cols) array of x's float dtype."""
+    dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.result_type(g)
+    return np.reshape(g, (rows, cols)).astype(dtype)
 
 
 @_jit_twin(_as_grid)
-def _as_grid_jit(g, rows, cols):
+def _as_grid_jit(g, rows, cols, x):
+    dtype = as_dtype(x.dtype if isinstance(x.dtype, types.Float) else getattr(g, "dtype", g))
+    if _is_array(g) and as_dtype(g.dtype) == dtype:
+        return lambda g, rows, cols, x: np.ascontiguousarray(g).reshape((rows, cols))
     if _is_array(g):
-        return lambda g, rows, cols: np.ascontiguousarray(g).reshape((rows, cols))
-    return lambda g, rows, cols: np.full((rows, cols), g)
+        return lambda g, rows, cols, x: \
+            np.ascontiguousarray(g).reshape((rows, cols)).astype(dtype)
+    return lambda g, rows, cols, x: np.full((rows, cols), g, dtype)
 
 
 @_jit_twin(sum_adjoint)
@@ -496,7 +505,7 @@ def _sum_adjoint(g, x, axis=None, keepdims=False):
     def impl(g, x, axis=None, keepdims=False):
         ax = -1 if axis is None else (axis + x.ndim if axis < 0 else axis)
         pre, n, post = _split(x.shape, ax)
-        g2 = _as_grid(g, pre, post)
+        g2 = _as_grid(g, pre, post, x)
         return _spread3(g2, pre, n, post).reshape(x.shape)
     return impl
 
@@ -509,8 +518,10 @@ def _mean_adjoint(g, x, axis=None, keepdims=False):
     def impl(g, x, axis=None, keepdims=False):
         ax = -1 if axis is None else (axis + x.ndim if axis < 0 else axis)
         pre, n, post = _split(x.shape, ax)
-        g2 = _as_grid(g, pre, post)
-        return (_spread3(g2, pre, n, post) / n).reshape(x.shape)
+        g2 = _as_grid(g, pre, post, x)
+        out = _spread3(g2, pre, n, post)
+        out /= n                    # in place: keeps the dtype
+        return out.reshape(x.shape)
     return impl
 
 
@@ -522,8 +533,8 @@ def _extremum_adjoint(g, x, y, axis=None, keepdims=False):
     def impl(g, x, y, axis=None, keepdims=False):
         ax = -1 if axis is None else (axis + x.ndim if axis < 0 else axis)
         pre, n, post = _split(x.shape, ax)
-        g2 = _as_grid(g, pre, post)
-        y2 = _as_grid(y, pre, post)
+        g2 = _as_grid(g, pre, post, x)
+        y2 = _as_grid(y, pre, post, x)
         a = np.ascontiguousarray(x).reshape((pre, n, post))
         out = np.zeros((pre, n, post), g2.dtype)
         for i in range(pre):
@@ -547,7 +558,7 @@ def _prod_adjoint(g, x, y, axis=None, keepdims=False):
     def impl(g, x, y, axis=None, keepdims=False):
         ax = -1 if axis is None else (axis + x.ndim if axis < 0 else axis)
         pre, n, post = _split(x.shape, ax)
-        g2 = _as_grid(g, pre, post)
+        g2 = _as_grid(g, pre, post, x)
         others = _prod_others(np.ascontiguousarray(x).reshape((pre, n, post)))
         return (others * _spread3(g2, pre, n, post)).reshape(x.shape)
     return impl
@@ -677,9 +688,9 @@ def _tensordot_adjoint_a(g, a, b, axes=2):
 
     def impl(g, a, b, axes=2):
         m, inner, n = _mkn(a.shape, b.shape, k)
-        g2 = _as_grid(g, m, n)
+        g2 = _as_grid(g, m, n, b)
         b2 = np.ascontiguousarray(b).reshape((inner, n))
-        return np.dot(g2.astype(b2.dtype), np.ascontiguousarray(b2.T)).reshape(a.shape)
+        return np.dot(g2, np.ascontiguousarray(b2.T)).reshape(a.shape)
     return impl
 
 
@@ -693,9 +704,9 @@ def _tensordot_adjoint_b(g, a, b, axes=2):
 
     def impl(g, a, b, axes=2):
         m, inner, n = _mkn(a.shape, b.shape, k)
-        g2 = _as_grid(g, m, n)
+        g2 = _as_grid(g, m, n, a)
         a2 = np.ascontiguousarray(a).reshape((m, inner))
-        return np.dot(np.ascontiguousarray(a2.T), g2.astype(a2.dtype)).reshape(b.shape)
+        return np.dot(np.ascontiguousarray(a2.T), g2).reshape(b.shape)
     return impl
 
 

@@ -43,13 +43,13 @@ def cases(rng):
         return rng.standard_normal(shape).astype(np.float32)
     return [
         ("conv2d 28×28×1 → 5×5×6 SAME", conv_same, (f32(BATCH, 28, 28, 1), f32(5, 5, 1, 6)),
-         lambda torch, F, x, k: F.conv2d(x, k, padding="same")),
+         lambda F, x, k: F.conv2d(x, k, padding="same")),
         ("conv2d 14×14×6 → 5×5×16 VALID", conv_valid,
-         (f32(BATCH, 14, 14, 6), f32(5, 5, 6, 16)), lambda torch, F, x, k: F.conv2d(x, k)),
+         (f32(BATCH, 14, 14, 6), f32(5, 5, 6, 16)), lambda F, x, k: F.conv2d(x, k)),
         ("max_pool2d 2×2 on 28×28×6", pool, (f32(BATCH, 28, 28, 6),),
-         lambda torch, F, x: F.max_pool2d(x, 2, 2)),
+         lambda F, x: F.max_pool2d(x, 2, 2)),
         ("dense 784 → 128", fully_connected, (f32(BATCH, 784), f32(784, 128), f32(128)),
-         lambda torch, F, x, w, b: x @ w + b),
+         lambda F, x, w, b: x @ w + b),
     ]
 
 
@@ -78,7 +78,7 @@ def torch_inputs(torch, values):
 
 def torch_step(torch, F, layer, inputs):
     def step():
-        y = layer(torch, F, *inputs)
+        y = layer(F, *inputs)
         return torch.autograd.grad(y.sum(), inputs)
     return step
 

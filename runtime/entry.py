@@ -37,33 +37,27 @@ def operation(ranks, same_dtype=(), scalar_like=None, canonical=None, labels=())
         canonicalize = eval(f"lambda {', '.join(signature.parameters)}: ({arguments},)",
                             dict(_NAMESPACE))
 
+        def check(given, check_one, error):
+            for param, accepted in ranks.items():
+                if param in given:
+                    check_one(name, param, given[param], accepted, param in labels)
+            _check_same(name, {p: given[p].dtype for p in same_dtype if p in given}, error)
+
         @functools.wraps(body)
         def public(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
-            for param, accepted in ranks.items():
-                if param in bound.arguments:
-                    _check_array(name, param, bound.arguments[param], accepted,
-                                 param in labels)
-            _check_same(name, {p: bound.arguments[p].dtype for p in same_dtype
-                               if p in bound.arguments}, TypeError)
+            check(bound.arguments, _check_array, TypeError)
             bound.apply_defaults()
             result = compiled(*canonicalize(**bound.arguments))
-            if scalar_like is not None:
+            if scalar_like is not None:     # numba returns float32 scalars as Python floats
                 return bound.arguments[scalar_like].dtype.type(result)
             return result
 
         public.__signature__ = signature
-
         forward = _forwarder(compiled, signature, arguments)
 
         def typer(*args, **kwargs):
-            bound = signature.bind_partial(*args, **kwargs)
-            for param, accepted in ranks.items():
-                if param in bound.arguments:
-                    _check_type(name, param, bound.arguments[param], accepted,
-                                param in labels)
-            _check_same(name, {p: bound.arguments[p].dtype for p in same_dtype
-                               if p in bound.arguments}, TypingError)
+            check(signature.bind_partial(*args, **kwargs).arguments, _check_type, TypingError)
             return forward
 
         overload(public, strict=False)(typer)
@@ -132,8 +126,8 @@ def _check_same(name, dtypes, error):
 
 
 def in_dtype_of(array, like):
-    """``array`` converted to ``like``'s dtype (itself when it has it): adjoints that reach a
-    kernel in another precision go to BLAS in the operands' own."""
+    """``array`` converted to ``like``'s dtype (itself when it has it): an adjoint in another
+    precision (user code mixing float32 and float64) goes to BLAS in the operands' own."""
     return array if array.dtype == like.dtype else array.astype(like.dtype)
 
 

@@ -11,7 +11,12 @@ from numba.extending import overload
 
 def pair(value):
     """``(v, v)`` for an int, the pair itself for a pair: strides and pool sizes."""
-    return (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        return value, value
+    if isinstance(value, tuple) and len(value) == 2 and all(
+            isinstance(v, (int, np.integer)) for v in value):
+        return value
+    raise TypeError(f"a stride or pool size must be an int or a pair of ints, not {value!r}")
 
 
 @overload(pair)

@@ -8,12 +8,25 @@ gradient. ``from_logits=True`` takes logits instead, with the stable formulas.
 """
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from adcompiler.rules import importable
 
 from .entry import operation
 
 EPSILON = 1e-7
+
+
+def scalar_of(value, like):
+    """``value`` as a scalar of ``like``'s dtype: a float32 loss stays float32 in compiled
+    code too."""
+    return like.dtype.type(value)
+
+
+@overload(scalar_of)
+def _scalar_of(value, like):
+    dtype = like.dtype
+    return lambda value, like: dtype(value)
 
 
 @njit(cache=True)
@@ -30,7 +43,7 @@ def inner(a, b):
     flat_b = b.ravel()
     for i, v in enumerate(a.ravel()):
         total += v * flat_b[i]
-    return total
+    return scalar_of(total, a)
 
 
 @operation({"y_true": None, "y_pred": None}, scalar_like="y_pred")
@@ -41,7 +54,7 @@ def mse(y_true, y_pred):
     flat_true = y_true.ravel()
     for i, p in enumerate(y_pred.ravel()):
         total += (p - flat_true[i]) ** 2
-    return total / max(y_pred.size, 1)
+    return scalar_of(total / max(y_pred.size, 1), y_pred)
 
 
 @importable
@@ -64,7 +77,7 @@ def mae(y_true, y_pred):
     flat_true = y_true.ravel()
     for i, p in enumerate(y_pred.ravel()):
         total += abs(p - flat_true[i])
-    return total / max(y_pred.size, 1)
+    return scalar_of(total / max(y_pred.size, 1), y_pred)
 
 
 @importable
@@ -98,7 +111,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
         else:
             p = clipped(z)
             total -= t * np.log(p) + (1 - t) * np.log(1 - p)
-    return total / max(y_pred.size, 1)
+    return scalar_of(total / max(y_pred.size, 1), y_pred)
 
 
 @importable
@@ -176,7 +189,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     total = 0.0
     for i in range(rows.shape[0]):
         total -= log_probabilities(rows[i], from_logits)[labels[i]]
-    return total / max(rows.shape[0], 1)
+    return scalar_of(total / max(rows.shape[0], 1), y_pred)
 
 
 @importable

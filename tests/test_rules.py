@@ -253,3 +253,19 @@ def nondifferentiable(x):
 def test_zero_derivative_operations(data):
     x = data.draw(arrays(data.draw(shapes()), 0.1, 0.9))
     check_both_modes(nondifferentiable, (x,))
+
+
+@pytest.mark.parametrize("name", ["sum_adjoint", "mean_adjoint"])
+def test_reduction_adjoints_keep_a_float32_operand_float32(name):
+    """A float64 seed (the 1.0 that starts every sweep) must not turn a float32 array's
+    adjoint into float64, in Python and in compiled code."""
+    from numba import njit
+
+    from adcompiler import support
+    helper = getattr(support, name)
+    x = np.ones((2, 3), np.float32)
+    compiled = njit(lambda g, x: helper(g, x))
+    along_rows = njit(lambda g, x: helper(g, x, 0))
+    for adjoint in (helper(1.0, x), compiled(1.0, x), helper(np.ones(3), x, 0),
+                    along_rows(np.ones(3), x)):
+        assert adjoint.dtype == np.float32

@@ -116,8 +116,8 @@ def test_conv2d_derivatives(f, data):
 
 
 def test_conv2d_same_padding_is_tensorflows_asymmetric_one():
-    # 4 wide, window 2, stride 2 -> 2 outputs, 0 padding; width 5, window 4, stride 1 -> pad
-    # 3: 1 before and 2 after, so the first output sees x[0:3] and not x[-2:2]
+    # width 5, window 4, stride 1: 3 padded, 1 before and 2 after, so the first output sums
+    # x[0:3] (with 2 before, it would sum x[0:2])
     x = np.arange(5.0).reshape(1, 1, 5, 1)
     k = np.ones((1, 4, 1, 1))
     np.testing.assert_allclose(conv2d(x, k, 1, "SAME").ravel(), [3, 6, 10, 9, 7])
@@ -333,6 +333,17 @@ def test_losses(f, shape, seed):
     check_both_modes(f, (t, p), wrt=(0, 1))
 
 
+def test_float32_losses_are_float32_in_compiled_code_too():
+    t = np.array([0.1, 0.2], np.float32)
+    p = np.array([0.3, 0.7], np.float32)
+
+    def squared(t, p):
+        c = mse(t, p)
+        return c * c
+    values = [adc.value_and_grad(squared, wrt=1, jit=jit)(t, p)[0] for jit in (True, False)]
+    assert values[0] == values[1] == np.float32(mse(t, p)) ** 2
+
+
 def scce_logits(labels, z):
     return sparse_categorical_crossentropy(labels, z, from_logits=True)
 
@@ -399,6 +410,8 @@ def test_float32_network_gradients_stay_float32():
     (lambda: conv2d(np.ones((1, 3, 3, 1)), np.ones((4, 1, 1, 1))), ValueError, "does not fit"),
     (lambda: max_pool2d(np.ones((1, 3, 3, 1)), 2, 1, "FULL"), ValueError, "'VALID' or 'SAME'"),
     (lambda: avg_pool2d(np.ones((1, 3, 3, 1)), 2, 0), ValueError, "positive"),
+    (lambda: conv2d(np.ones((1, 3, 3, 1)), np.ones((1, 1, 1, 1)), (1, 1, 1)), TypeError,
+     "pair of ints"),
     (lambda: dense(np.ones((2, 3)), np.ones((4, 2)), np.ones(2)), ValueError, "features"),
     (lambda: mse(np.ones(3), np.ones(4)), ValueError, "same shape"),
     (lambda: sparse_categorical_crossentropy(np.array([3]), np.ones((1, 3))), ValueError,
