@@ -9,9 +9,11 @@
 """
 from . import builtin_rules, support_rules  # noqa: F401  (register the derivative rules)
 from .api import adjoints, grad, hessian, hvp, jacobian, jvp, show, value_and_grad, vjp
+from .check import GradientCheckError, check_grad
 from .errors import DifferentiationError
 from .rules import defjvp, defvjp, primitive
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "adjoints", "show",
-           "primitive", "defvjp", "defjvp", "DifferentiationError"]
+           "primitive", "defvjp", "defjvp", "check_grad", "DifferentiationError",
+           "GradientCheckError"]

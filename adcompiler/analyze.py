@@ -88,7 +88,7 @@ def _type_sweep(ops, known, of):
             result = known.get(op.inputs[0], (ARRAY, False))
         elif op.kind == "copy":
             result = of(op.expr)
-        elif op.kind == "const":
+        elif op.kind == "const" and op.rule is None:
             result = _const_type(op.expr, of)
         else:
             result = _rule_type(op, of)

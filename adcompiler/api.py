@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from . import analyze, codegen, compile as compiler, reverse
+from . import analyze, codegen, compile as compiler, diagnose, reverse
 from .normalize import Library, normalize
 from .reverse import (ADJOINTS, GRAD, JACOBIAN_FORWARD, JACOBIAN_REVERSE, JVP, VALUE_AND_GRAD,
                       VJP, Spec)
@@ -46,7 +46,9 @@ class Derivative:
             self.program, self.library = self._program_for(general)
         else:
             self.library = Library()
-            self.program = normalize(func, self.library)
+            named = (wrt if isinstance(wrt, (tuple, list)) else (wrt,)) + (of,)
+            watch = None if output == ADJOINTS else {n for n in named if isinstance(n, str)}
+            self.program = normalize(func, self.library, watch)
         self.signature = inspect.signature(func)
         self.wrt = self._wrt_names(wrt)
         self.of = of
@@ -81,6 +83,12 @@ class Derivative:
             elif item not in program.params and item not in program.locals:
                 raise ValueError(f"wrt={item!r} is not a parameter or local variable of "
                                  f"{self.func.__name__}")
+            elif item in program.read_in_loop:
+                loop = program.read_in_loop[item]
+                raise program.parsed.error(loop, f"wrt={item!r}: {item} gets its last value "
+                                           "inside this loop, which reads it again there; "
+                                           "a derivative with respect to it would miss those "
+                                           "uses: assign the value you mean to a new name")
             elif item in program.constant_locals:
                 raise ValueError(f"wrt={item!r}: {item} has no derivative (it comes from "
                                  "shapes, comparisons or integer operations)")
@@ -104,7 +112,7 @@ class Derivative:
         if kinds not in self._programs:
             source, _, name = self.inner._source(kinds)
             generated = getattr(compiler.load(source, name, jit=False), name)
-            library = Library()
+            library = Library(generated=True)
             self._programs[kinds] = (normalize(generated, library), library)
         return self._programs[kinds]
 
@@ -121,7 +129,7 @@ class Derivative:
         if self.output == ADJOINTS:
             params = [p for p in program.params if p not in integers]
             locals_ = [n for n in program.locals if n not in program.constant_locals
-                       and program.final[n] not in integers]
+                       and program.final[n] not in integers and n not in program.read_in_loop]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
             return Spec(tuple(p for p in program.params if p not in integers), None, JVP)
@@ -168,28 +176,47 @@ class Derivative:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = self._entry(values)
-        fn, finish = entry
-        return fn(*values) if finish is None else finish(fn(*values), values)
+        fn, finish, module = entry
+        try:
+            return fn(*values) if finish is None else finish(fn(*values), values)
+        except Exception as exc:
+            raise self.located(exc, module, fn, values) from None
+
+    def located(self, exc, module, fn=None, values=()):
+        """``exc`` told at the user's line if it arose in generated code, else ``exc``. An
+        error inside compiled code is located by running the same code as Python."""
+        programs = list(self.library.programs.values()) + [
+            program for program, _ in self._programs.values()]
+        python = getattr(fn, "py_func", None)
+        if python is not None and not type(exc).__module__.startswith("numba"):
+            try:
+                python(*values)
+            except Exception as again:
+                exc = again
+        return diagnose.located(exc, module.__file__, programs) or exc
 
     def _entry(self, values):
-        """(compiled function, finishing step or None) for arguments of these types."""
-        fn, spec, _ = self._function(self._kinds(values))
+        """(compiled function, finishing step or None, its module) for arguments of these
+        types."""
+        fn, spec, module = self._function(self._kinds(values))
+        return (fn, self._finish(spec, values), module)
+
+    def _finish(self, spec, values):
+        """What turns the generated function's result into the caller's, or None."""
         if self.output in JACOBIANS:
             position = self.program.params.index(spec.wrt[0])
-            return fn, lambda result, values: result[1].reshape(
+            return lambda result, values: result[1].reshape(
                 np.shape(result[0]) + np.shape(values[position]))
         casts = _scalar_casts(spec, self.program.params, values)
         several = self.several and len(spec.wrt) == 1
         if self.output == ADJOINTS:
-            return fn, lambda result, values: dict(zip(spec.wrt, _cast_all(casts, result)))
-        if self.output == VALUE_AND_GRAD:
-            if not (several or any(casts)):
-                return fn, None
-            return fn, lambda result, values: (
-                result[0], _wrap(_cast_all(casts, result[1]), several))
+            return lambda result, values: dict(zip(spec.wrt, _cast_all(casts, result)))
         if not (several or any(casts)):
-            return fn, None
-        return fn, lambda result, values: _wrap(_cast_all(casts, result), several)
+            return None
+        if self.output == VALUE_AND_GRAD:
+            return lambda result, values: (
+                result[0], _wrap(_cast_all(casts, result[1]), several))
+        return lambda result, values: _wrap(_cast_all(casts, result), several)
 
     def __repr__(self):
         return f"<adcompiler {self.output} of {self.func.__qualname__}>"
@@ -292,11 +319,25 @@ def adjoints(func=None, of=None, jit=True):
 
 
 class _Pullback:
-    def __init__(self, fn, values, wrt, several):
-        self._fn, self._values, self._wrt, self._several = fn, values, wrt, several
+    def __init__(self, derivative, fn, module, values, outputs, several):
+        self._derivative, self._fn, self._module = derivative, fn, module
+        self._values, self._outputs, self._several = values, outputs, several
 
     def __call__(self, *cotangents):
-        result = self._fn(*self._values, *cotangents)
+        if len(cotangents) != len(self._outputs):
+            raise TypeError(f"the pullback takes {len(self._outputs)} cotangent(s), one per "
+                            f"returned value; got {len(cotangents)}")
+        for k, (cotangent, output) in enumerate(zip(cotangents, self._outputs)):
+            if np.shape(cotangent) != np.shape(output):
+                raise ValueError(f"cotangent {k} has shape {np.shape(cotangent)}; the value it "
+                                 f"weights has shape {np.shape(output)}")
+        cotangents = [np.asarray(c, dtype=o.dtype) if isinstance(o, np.ndarray) else float(c)
+                      for c, o in zip(cotangents, self._outputs)]
+        try:
+            result = self._fn(*self._values, *cotangents)
+        except Exception as exc:
+            raise self._derivative.located(exc, self._module, self._fn,
+                                           (*self._values, *cotangents)) from None
         return result if self._several else (result,)
 
 
@@ -311,8 +352,12 @@ def vjp(func, wrt=None, jit=True):
     def call(*args, **kwargs):
         values = derivative._bind(args, kwargs)
         fn, spec, module = derivative._function(derivative._kinds(values))
-        value = getattr(module, derivative.program.name)(*values)
-        return value, _Pullback(fn, values, spec.wrt, len(spec.wrt) > 1)
+        try:
+            value = getattr(module, derivative.program.name)(*values)
+        except Exception as exc:
+            raise derivative.located(exc, module) from None
+        outputs = value if isinstance(derivative.program.result, ast.Tuple) else (value,)
+        return value, _Pullback(derivative, fn, module, values, outputs, len(spec.wrt) > 1)
     call.derivative = derivative
     functools.update_wrapper(call, func)
     return call
@@ -343,8 +388,12 @@ class _Jvp:
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = derivative._function(derivative._kinds(primals))
-        fn, spec, _ = entry
-        return fn(*primals, *self._tangents(spec, primals, tangents))
+        fn, spec, module = entry
+        tangents = self._tangents(spec, primals, tangents)
+        try:
+            return fn(*primals, *tangents)
+        except Exception as exc:
+            raise derivative.located(exc, module, fn, (*primals, *tangents)) from None
 
     def _tangents(self, spec, primals, tangents):
         """The tangents of ``spec.wrt``, from one per parameter (or one per ``wrt`` name)."""

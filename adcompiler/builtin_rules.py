@@ -14,11 +14,12 @@ from . import rules
 from .rules import Share, adjoint, lookup, nondifferentiable, register, tangent
 
 
-def _alias(obj, of, name=None):
-    """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code."""
+def _alias(obj, of, name=None, as_operator=False):
+    """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code (or
+    written as ``of``'s operator: numba has ``a @ b`` but not ``np.matmul``)."""
     rule = lookup(of)
     register([obj], rules.Rule(**{**rule.__dict__, "name": name or rules.canonical_name(obj),
-                                  "operator": None}))
+                                  "operator": rule.operator if as_operator else None}))
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -100,8 +101,9 @@ def _(y, a, b):
 for _obj, _of in [(np.add, operator.add), (np.subtract, operator.sub),
                   (np.multiply, operator.mul), (np.divide, operator.truediv),
                   (np.power, operator.pow), (np.negative, operator.neg),
-                  (np.matmul, operator.matmul), (np.dot, operator.matmul)]:
+                  (np.dot, operator.matmul)]:
     _alias(_obj, _of)
+_alias(np.matmul, operator.matmul, as_operator=True)
 _alias(math.pow, operator.pow)
 _alias(pow, operator.pow, name="pow")
 
@@ -286,22 +288,24 @@ def _(y, a, b):
 
 # --------------------------------------------------------------------------- shapes
 
-@adjoint(np.reshape, primal="reshape", keeps_integers=True, linear=True)
+@adjoint(np.reshape, primal="reshape", keeps_integers=True, linear=True, view=True)
 def _(y, x, shape):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.ravel, keeps_integers=True, linear=True)
+@adjoint(np.ravel, keeps_integers=True, linear=True, view=True)
 def _(y, x):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.expand_dims, keeps_integers=True, linear=True, constants=("axis",))
+@adjoint(np.expand_dims, keeps_integers=True, linear=True, constants=("axis",),
+         view=True)
 def _(y, x, axis):
     x_bar += reshape_like(y_bar, x)
 
 
-@adjoint(np.squeeze, primal="squeeze", keeps_integers=True, linear=True, constants=("axis",))
+@adjoint(np.squeeze, primal="squeeze", keeps_integers=True, linear=True, constants=("axis",),
+         view=True)
 def _(y, x, axis=None):
     x_bar += reshape_like(y_bar, x)
 
@@ -328,7 +332,7 @@ def _transpose_shares(inst):
 
 
 @adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True,
-         linear=True, constants=("axes",))
+         linear=True, constants=("axes",), view=True)
 def _(y, x, axes=None):
     pass
 
@@ -377,19 +381,61 @@ def _getitem_shares(inst):
 
 
 @adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",),
-         keeps_integers=True, linear=True)
+         keeps_integers=True, linear=True, view=True)
 def _(y, x, index):
     pass
+
+
+# --------------------------------------------------------------------------- creations
+
+@adjoint(np.full, keeps_integers=True, linear=True)
+def _(y, shape, fill_value, dtype=None):
+    fill_value_bar += unbroadcast(y_bar, fill_value)
+
+
+@adjoint(np.full_like, keeps_integers=True, linear=True)
+def _(y, a, fill_value, dtype=None):
+    fill_value_bar += unbroadcast(y_bar, fill_value)
+
+
+@adjoint(np.linspace, linear=True, rank=1)
+def _(y, start, stop, num=50):
+    start_bar += np.sum(y_bar * (1.0 - np.linspace(0.0, 1.0, num)))
+    stop_bar += np.sum(y_bar * np.linspace(0.0, 1.0, num))
+
+
+@adjoint(np.arange, keeps_integers=True, rank=1)
+def _(y, start, stop, step=1):
+    # y = start + k * step; the length alone depends on stop
+    start_bar += np.sum(y_bar)
+    step_bar += np.sum(y_bar * np.arange(y.shape[0]))
+
+
+@tangent(np.arange)
+def _(y, start, stop, step=1):
+    y_dot = start_dot * np.ones(y.shape[0]) + step_dot * np.arange(y.shape[0])
+
+
+lookup(np.arange).arguments = lambda args: [ast.Constant(0)] + args if len(args) == 1 else args
+
+
+@adjoint(np.sort, rank="x")
+def _(y, x):
+    x_bar += unsort(y_bar, x)
+
+
+@tangent(np.sort)
+def _(y, x):
+    y_dot = sort_like(x_dot, x)
 
 
 # --------------------------------------------------------------------------- zero derivative
 
 nondifferentiable(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.argmax,
                   np.argmin, np.shape, np.ndim, np.size, np.zeros, np.ones, np.empty,
-                  np.zeros_like, np.ones_like, np.empty_like, np.full, np.full_like, np.arange,
-                  np.linspace, np.isnan, np.isfinite, np.isinf, np.logical_and, np.logical_or,
+                  np.zeros_like, np.ones_like, np.empty_like, np.isnan, np.isfinite, np.isinf, np.logical_and, np.logical_or,
                   np.logical_not, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
-                  np.greater_equal, np.eye, np.argsort, np.sort)
+                  np.greater_equal, np.eye, np.argsort)
 nondifferentiable(math.floor, math.ceil, math.isnan, math.isfinite, math.isinf, math.trunc)
 for _builtin in (len, int, bool, range, round):
     nondifferentiable(_builtin, name=_builtin.__name__)

@@ -22,6 +22,33 @@ def comment(text):
     return _Comment(ast.Constant(text))
 
 
+class _NegativeBases(ast.NodeTransformer):
+    """``(-0.25) ** 2``: ast.unparse writes a negative number as the base of ``**`` without
+    parentheses (``-0.25 ** 2`` is ``-(0.25 ** 2)``), so it is written as a negation."""
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        left = node.left
+        if isinstance(node.op, ast.Pow) and isinstance(left, ast.Constant) \
+                and type(left.value) in (int, float) and left.value < 0:
+            node.left = ast.UnaryOp(ast.USub(), ast.Constant(-left.value))
+        return node
+
+
+def _fill_empty_blocks(node):
+    """A block left with nothing but comments gets ``pass`` (an ``else`` is dropped)."""
+    for child in ast.walk(node):
+        for field in ("body", "orelse"):
+            block = getattr(child, field, None)
+            if not isinstance(block, list) or not block:
+                continue
+            if all(isinstance(s, _Comment) for s in block):
+                if field == "orelse":
+                    setattr(child, field, [])
+                else:
+                    block.append(ast.Pass())
+
+
 def function_source(function):
     """Source of one FunctionDef, comments included."""
     texts = []
@@ -31,8 +58,9 @@ def function_source(function):
             texts.append(node.value.value)
             return ast.Expr(ast.Name(_MARK.format(len(texts) - 1), ast.Load()))
 
+    _fill_empty_blocks(function)
     tree = Marks().visit(ast.fix_missing_locations(ast.Module([function], [])))
-    code = ast.unparse(tree)
+    code = ast.unparse(_NegativeBases().visit(tree))
     return _MARK_LINE.sub(lambda m: f"{m.group(1)}# {texts[int(m.group(2))]}", code)
 
 

@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 import types
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,12 +19,27 @@ _modules = {}
 
 
 def cache_dir():
-    """Where generated modules (and numba's cache of them) live."""
+    """Where generated modules (and numba's cache of them) live: ``ADC_CACHE_DIR``, else the
+    user cache; a directory that cannot be written gives way to a temporary one, with a
+    warning."""
     explicit = os.environ.get("ADC_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "adcompiler"
+    return _writable(Path(explicit) if explicit else Path(base) / "adcompiler")
+
+
+@lru_cache(maxsize=None)
+def _writable(path):
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        if os.access(path, os.W_OK | os.X_OK):
+            return path
+    except OSError:
+        pass
+    fallback = Path(tempfile.gettempdir()) / f"adcompiler-{os.getuid()}"
+    fallback.mkdir(parents=True, exist_ok=True)
+    warnings.warn(f"adcompiler: cannot write generated code to {path}; using {fallback}",
+                  stacklevel=3)
+    return fallback
 
 
 @lru_cache(maxsize=None)
@@ -84,6 +100,7 @@ def load(source, stem, jit):
         import numba
         for attr, value in list(vars(module).items()):
             if isinstance(value, types.FunctionType) and value.__module__ == name:
-                setattr(module, attr, numba.njit(cache=True)(value))
+                # division by zero gives inf or nan, as NumPy (and pure-Python mode) do
+                setattr(module, attr, numba.njit(cache=True, error_model="numpy")(value))
     _modules[key] = module
     return module

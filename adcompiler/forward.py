@@ -8,10 +8,11 @@ function returns ``(value, value_dot)`` after one sweep, with no tape.
 import ast
 import copy
 
-from . import analyze
+from . import aliases, analyze
 from .codegen import comment
 from .normalize import If, Op
-from .reverse import Primal, _assign, _bookkeeping, _call, _function, _has_arithmetic, _name
+from .reverse import (Primal, _assign, _bookkeeping, _call, _function, _has_arithmetic, _name,
+                      replace_by_identity)
 from .rules import Instance, _Substitute, additive_terms, instantiate
 
 
@@ -27,7 +28,8 @@ class TangentWriter:
         self.suffix = "_tan" if any(n.endswith("_dot") for n in taken) else "_dot"
         self.active = analyze.active(program, self.wrt, analyze.result_names(program),
                                      analyze.integers(type_map))
-        self.primal = Primal(program, self.kinds, module)
+        self.primal = Primal(program, self.kinds, module, integers=analyze.integers(type_map))
+        aliases.check(program, self.kinds)
 
     def dot(self, name):
         return name + self.suffix
@@ -247,7 +249,7 @@ class TangentWriter:
                 if rule.linear and id(node) in operands:
                     return _call("zeros_like", _name(node.id))
                 return None
-            return _replace_by_identity(op.expr, swap)
+            return replace_by_identity(op.expr, swap)
 
         if rule.linear:
             return replaced(set(active))
@@ -257,21 +259,3 @@ class TangentWriter:
             term = replaced({key for key, (q, _) in active.items() if q == p})
             expr = term if expr is None else ast.BinOp(expr, ast.Add(), term)
         return expr
-
-
-def _replace_by_identity(node, swap):
-    """A copy of ``node`` in which each subtree ``swap`` gives a replacement for is replaced
-    (``swap`` sees the original nodes, so operands are told apart even when they share a name)."""
-    new = swap(node)
-    if new is not None:
-        return new
-    fields = {}
-    for field, value in ast.iter_fields(node):
-        if isinstance(value, list):
-            fields[field] = [_replace_by_identity(v, swap) if isinstance(v, ast.AST) else v
-                             for v in value]
-        elif isinstance(value, ast.AST):
-            fields[field] = _replace_by_identity(value, swap)
-        else:
-            fields[field] = value
-    return type(node)(**fields)

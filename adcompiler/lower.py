@@ -12,7 +12,8 @@ Statements after one that may exit are guarded by ``if not <flag>:``; a loop who
 break records its break flag in the ``adc_break`` attribute of the loop node. A function with an
 early return stores each returned value in ``_return_value``, sets ``_returned``, and ends with
 ``return _return_value``; it is assigned at most once per run, so normalization keeps it as one
-name (no versions; ``adc_return_value`` on the function node names it). Control flow thus becomes
+name (no versions; ``adc_return_value`` on the function node names it, or lists one name per
+element when every return is a tuple of one size). Control flow thus becomes
 ordinary branches, which the reverse transform already handles. Functions without these
 statements are returned unchanged.
 """
@@ -41,10 +42,17 @@ class Lowering:
                                  for s in body for n in ast.walk(s)):
             return body
         if early and returns:
-            self.returned, self.value = self.fresh("_returned"), self.fresh("_return_value")
+            self.returned = self.fresh("_returned")
+            sizes = {len(r.value.elts) if isinstance(r.value, ast.Tuple) else 0 for r in returns}
+            size = sizes.pop() if len(sizes) == 1 else 0
+            # tuples of one size are returned element by element, one name each
+            self.value = [self.fresh(f"_return_value{k}") for k in range(size)] if size \
+                else self.fresh("_return_value")
             body, _ = self.block(body, loop=None)
             start = [_synthetic(_set(self.returned, False, body[0]))]
-            return start + body + [ast.copy_location(ast.Return(_load(self.value)), returns[-1])]
+            value = ast.Tuple([_load(v) for v in self.value], ast.Load()) if size \
+                else _load(self.value)
+            return start + body + [ast.copy_location(ast.Return(value), returns[-1])]
         body, _ = self.block(body, loop=None)
         return body
 
@@ -68,7 +76,9 @@ class Lowering:
     def statement(self, stmt, loop):
         if isinstance(stmt, ast.Return) and self.returned:
             value = stmt.value if stmt.value is not None else ast.Constant(None)
-            out = [ast.copy_location(ast.Assign([_store(self.value)], value), stmt),
+            target = ast.Tuple([_store(v) for v in self.value], ast.Store()) \
+                if isinstance(self.value, list) else _store(self.value)
+            out = [ast.copy_location(ast.Assign([target], value), stmt),
                    _set(self.returned, True, stmt)]
             flags = {self.returned}
             if loop:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import builtin_rules, rules, support
+from . import builtin_rules, rules, support, syntax
 from .liveness import live_at_loop_heads
 from .lower import lower
 from .parse import _MISSING, ParsedFunction, parse_function
@@ -112,6 +112,13 @@ class Program:
     comments: dict              # id(origin statement) -> its source text
     parsed: ParsedFunction
     callees: list = field(default_factory=list)   # Programs it calls, callees first
+    views: dict = field(default_factory=dict)     # version -> (base version, origin, named)
+    augmented: list = field(default_factory=list)  # (version before, origin) of 'a op= v'
+    written_params: list = field(default_factory=list)  # parameters written in place
+    read_in_loop: dict = field(default_factory=dict)    # name -> loop reading its last value
+    returned_views: list = field(default_factory=list)  # per returned value: the parameter
+                                                        # it may be a view of, or None
+    generated: bool = False     # adcompiler's own generated code, read back
 
     @property
     def ops(self):
@@ -119,25 +126,31 @@ class Program:
 
 
 class Library:
-    """Normalized user functions of one compilation, each with a unique generated name."""
+    """Normalized user functions of one compilation, each with a unique generated name.
+    ``generated``: the functions are adcompiler's own generated code (read back for second
+    derivatives), already checked as the user's code."""
 
-    def __init__(self):
+    def __init__(self, generated=False):
+        self.generated = generated
         self.programs = {}
         self.in_progress = []
         # generated code imports the helpers and defines the primitives under these names
         self.used_names = set(support.__all__) | set(rules.PRIMITIVES)
 
-    def program(self, func, node=None, caller=None):
-        if func in self.programs:
-            return self.programs[func]
+    def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset()):
+        """The normalized ``func``; ``nones``: parameters every call here passes None, so
+        that tests such as ``y is None`` are decided while normalizing."""
+        key = (func, nones)
+        if key in self.programs:
+            return self.programs[key]
         if func in self.in_progress:
             raise caller.error(node, f"recursive call to {func.__name__!r} is not supported")
         self.in_progress.append(func)
         try:
-            program = Normalizer(parse_function(func), self).run()
+            program = Normalizer(parse_function(func), self, watch, nones).run()
         finally:
             self.in_progress.pop()
-        self.programs[func] = program
+        self.programs[key] = program
         return program
 
     def unique(self, name):
@@ -154,15 +167,19 @@ def unique_name(name, used):
     return candidate
 
 
-def normalize(func, library=None):
-    """Normalize ``func`` (and, recursively, the user functions it calls)."""
-    return (library or Library()).program(func)
+def normalize(func, library=None, watch=frozenset()):
+    """Normalize ``func`` (and, recursively, the user functions it calls). ``watch``: locals
+    whose last value gets a name of its own (for ``of``/``wrt``); None watches every local."""
+    return (library or Library()).program(func, watch=watch)
 
 
 class Normalizer:
-    def __init__(self, parsed, library):
+    def __init__(self, parsed, library, watch=frozenset(), nones=frozenset()):
         self.p = parsed
         self.library = library
+        self.watch = {n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name)} \
+            if watch is None else set(watch)
+        self.loop_depth = 0
         self.taken = {n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name)}
         self.taken |= set(parsed.params) | {"np", "math"}
         self.current = {name: name for name in parsed.params}
@@ -178,6 +195,13 @@ class Normalizer:
                                     # loop, or in one branch): copies never read them
         self.live = {}              # id(loop statement) -> names live at its head
         self.before_loop = {}       # id(loop statement) -> bindings when it was entered
+        self.open_loops = []        # carried variables of the loops being normalized
+        self.views = {}             # version -> (version it may share memory with, origin,
+                                    # bound to a user name): views and aliases of arrays
+        self.augmented = []         # (version before, origin) of 'name op= value'
+        self.read_in_loop = {}      # watched name -> loop whose body reads its last value
+        self.known = dict.fromkeys(nones)   # version -> the constant it holds on the path
+                                            # being read (a parameter given None: None)
         self.locals = []
         self.origin = None
         self.comments = {}
@@ -213,6 +237,14 @@ class Normalizer:
         if name not in self.current and name not in self.locals:
             self.locals.append(name)
         self.current[name] = version
+        self.known.pop(version, None)
+
+    def static_truth(self, node):
+        """The truth of a test known while normalizing (``y is None`` for a parameter given
+        None, flags set on the only path here), or None when it depends on the run."""
+        value = syntax.static_value(
+            node, lambda name: self.known.get(self.current.get(name), syntax.UNKNOWN))
+        return None if value is syntax.UNKNOWN else bool(value)
 
     def error(self, node, message):
         return self.p.error(node, message)
@@ -221,13 +253,12 @@ class Normalizer:
     def run(self):
         node = lower(self.p.node)
         self.live = live_at_loop_heads(node)
-        if node.adc_return_value:
-            self.single.add(node.adc_return_value)
+        returned = node.adc_return_value
+        self.single |= set(returned if isinstance(returned, list) else [returned] if returned
+                           else [])
         self.loop_flags = node.adc_loop_flags
-        self.mutated = {t.value.id for n in ast.walk(node)
-                        if isinstance(n, (ast.Assign, ast.AugAssign))
-                        for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
-                        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
+        self.mutated = syntax.written_arrays(node)
+        self.mutated |= syntax.aliased_names(node, self.mutated)
         self.lists = {n.func.value.id for n in ast.walk(node) if _is_list_method(n, "append")}
         self.mutated |= self.lists
         body = list(node.body)
@@ -255,7 +286,21 @@ class Normalizer:
         constant = {n for n in locals_ if self.current[n] in self.constants}
         return Program(name, list(self.p.params), self.ops, result, dict(self.current),
                        [n for n in locals_ if self.current[n] not in self.aliases],
-                       constant, self.comments, self.p, self.callees)
+                       constant, self.comments, self.p, self.callees, self.views,
+                       self.augmented, sorted(set(self.p.params) & self.mutated),
+                       self.read_in_loop, self.returned_views(result), self.library.generated)
+
+    def returned_views(self, result):
+        """For each returned value, the parameter it may be a view of (``return p[1:]``), or
+        None: a caller's write into it would change that argument."""
+        out = []
+        for atom in result.elts if isinstance(result, ast.Tuple) else [result]:
+            name, seen = getattr(atom, "id", None), set()
+            while name in self.views and name not in seen:
+                seen.add(name)
+                name = self.views[name][0]
+            out.append(name if name in self.p.params else None)
+        return out
 
     def source_text(self, stmt):
         """The statement's source on one line; for a compound statement, its header line."""
@@ -273,6 +318,24 @@ class Normalizer:
             self.origin = stmt
             self.comments[id(stmt)] = self.source_text(stmt)
             self.statement(stmt)
+            if self.loop_depth == 0:
+                self.name_last_values(syntax.written_arrays(stmt) & self.watch)
+
+    def name_last_values(self, names):
+        """Give each of ``names`` (watched by of/wrt) a new version copied from its current
+        one, which later lines read: after a loop carrying it or a write into it, the name then
+        stands for one value, the one it holds from here on."""
+        for name in sorted(names):
+            if name not in self.current or self.current[name] in self.aliases:
+                continue
+            source = self.current[name]
+            version = self.next_version(name)
+            constant = source in self.constants
+            self.ops.append(self.copy_op(version, source, constant))
+            self.views[version] = (source, self.origin, False)     # the same array, if one
+            if constant:
+                self.constants.add(version)
+            self.bind(name, version)
 
     def block(self, stmts, prelude=None):
         """Normalize ``stmts`` into a new list of nodes (the current one is kept aside)."""
@@ -301,6 +364,8 @@ class Normalizer:
                 if hasattr(n, "ctx"):
                     n.ctx = ast.Load()
             expr = ast.copy_location(ast.BinOp(load, stmt.op, stmt.value), stmt)
+            if isinstance(stmt.target, ast.Name) and stmt.target.id in self.current:
+                self.augmented.append((self.current[stmt.target.id], stmt))
             self.assign(stmt.target, expr)
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
             self.assign(stmt.target, stmt.value)
@@ -320,13 +385,20 @@ class Normalizer:
 
     # ------------------------------------------------------------------ control flow
     def if_statement(self, stmt):
+        truth = self.static_truth(stmt.test)
+        if truth is not None:           # only one side can run: the other is not compiled
+            self.statements(stmt.body if truth else stmt.orelse)
+            return
         test = self.atom(stmt.test)
-        before = dict(self.current)
+        before, known = dict(self.current), dict(self.known)
         body = self.block(stmt.body)
-        after_body, self.current = self.current, dict(before)
+        after_body, self.current, self.known = self.current, dict(before), dict(known)
         orelse = self.block(stmt.orelse)
         after_else = self.current
-        self.current = dict(before)
+        self.current, self.known = dict(before), known
+        for name in _stored_names(stmt.body + stmt.orelse):
+            self.known.pop(after_body.get(name), None)
+            self.known.pop(after_else.get(name), None)
         self.merge(body, after_body, orelse, after_else, before)
         for name in self.single & (set(after_body) | set(after_else)):
             self.bind(name, name)
@@ -341,13 +413,17 @@ class Normalizer:
             if all(src == before.get(name) for _, src in sources):
                 continue
             defined = [src for _, src in sources if src is not None]
+            if any(src in self.aliases for src in defined):
+                raise self.error(self.origin, f"tuple {name!r} is assigned in a branch: keep "
+                                 "its values in variables of their own (a, b = ...)")
             if name not in before and len(defined) == 1:
                 self.bind(name, defined[0])     # as in Python: unbound after the other branch
                 self.unset.add(defined[0])
                 continue
-            if before.get(name) in self.unset:
+            if before.get(name) in self.unset and any(before[name] in loop.values()
+                                                      for loop in self.open_loops):
                 # a loop's variable first assigned in the loop has no value to copy from on
-                # entry: a branch that assigns it writes the loop's name itself
+                # entry: a branch in the loop that assigns it writes the loop's name itself
                 for block, src in sources:
                     if src not in (None, before[name]):
                         block.append(self.copy_op(before[name], src, False, resets=True))
@@ -367,6 +443,8 @@ class Normalizer:
 
     def loop_variables(self, stmt, extra=()):
         """(carried: user name -> loop-level version, entry copies) for a loop's assignments."""
+        for name in _stored_names(stmt.body):   # another iteration may have changed them
+            self.known.pop(self.current.get(name), None)
         self.before_loop[id(stmt)] = dict(self.current)
         indices = {n.id for s in stmt.body for loop in ast.walk(s)
                    if isinstance(loop, ast.For) for n in ast.walk(loop.target)
@@ -374,9 +452,12 @@ class Normalizer:
         assigned = {n.id for s in stmt.body for n in ast.walk(s)
                     if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
         assigned -= indices | self.loop_flags
-        assigned &= self.live[id(stmt)]             # the others are temporaries of an iteration
+        assigned &= self.live[id(stmt)] | self.watch    # others: temporaries of an iteration
         carried = {}
         for name in sorted((assigned | (set(extra) & self.live[id(stmt)])) - self.single):
+            if self.current.get(name) in self.aliases:
+                raise self.error(stmt, f"tuple {name!r} is rebound in this loop: keep its "
+                                 f"values in variables of their own (a, b = {name})")
             if self.current.get(name) in self.unset:
                 version = self.current[name]    # may be unbound here: the loop uses that name
             elif name in self.current:
@@ -387,6 +468,7 @@ class Normalizer:
                 self.unset.add(version)
             carried[name] = version
             self.bind(name, version)
+        self.open_loops.append(carried)
         return carried
 
     def close_loop(self, stmt, body, carried):
@@ -394,6 +476,7 @@ class Normalizer:
         temporaries of an iteration (read by no later statement) take back their binding
         from before the loop."""
         before = self.before_loop.pop(id(stmt))
+        self.open_loops.pop()
         for name in _stored_names(stmt.body) - set(carried) - self.single - self.loop_flags:
             if name in before:
                 self.current[name] = before[name]
@@ -402,6 +485,8 @@ class Normalizer:
         for name, version in carried.items():
             last = self.current.get(name, version)
             if last != version:
+                if name in self.watch and any(last in op.inputs for op in walk_ops(body)):
+                    self.read_in_loop[name] = stmt
                 body.append(self.copy_op(version, last, False, resets=True))
             self.current[name] = version
 
@@ -410,13 +495,20 @@ class Normalizer:
             raise self.error(stmt, "'for ... else' is not supported")
         index, bounds, row = self.iteration(stmt)
         carried = self.loop_variables(stmt, [row[0]] if row else [])
+        start = bounds[0]
         if index is None:
             index_version = self.fresh("k")
         else:
+            previous = self.current.get(index)
+            if previous is not None and previous not in self.constants:
+                raise self.error(stmt.target, f"loop variable {index!r} already holds a value "
+                                 "with a derivative; give the loop its own variable")
+            if previous is not None:    # a loop that runs zero times leaves it as it was
+                start = ast.Name(previous, ast.Load())
             index_version = self.next_version(index)
             self.bind(index, index_version)
         # bound before the loop too, so code after a loop that ran zero times can read it
-        self.ops.append(Op((index_version,), bounds[0], "const", self.origin))
+        self.ops.append(Op((index_version,), start, "const", self.origin))
         self.constants.add(index_version)
 
         def read_row():
@@ -424,11 +516,14 @@ class Normalizer:
             value = self.rule_op(stmt.iter, operator.getitem,
                                  [array, ast.Name(index_version, ast.Load())], {}, None)
             self.assign_atom(ast.Name(name, ast.Store()), value)
+        self.loop_depth += 1
         body = self.block(stmt.body, prelude=read_row if row else None)
+        self.loop_depth -= 1
         flag = self.current.get(getattr(stmt, "adc_break", None))
         self.close_loop(stmt, body, carried)
         self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds,
                              flag=flag))
+        self.name_last_values(set(carried) & self.watch)
 
     def iteration(self, stmt):
         """(index name or None, (start, stop, step) atoms, (row name, array atom) or None)."""
@@ -466,13 +561,19 @@ class Normalizer:
         outer, self.ops = self.ops, []
         test = self.atom(stmt.test)
         header, self.ops = self.ops, outer
+        self.loop_depth += 1
         body = self.block(stmt.body)
+        self.loop_depth -= 1
         flag = self.current.get(getattr(stmt, "adc_break", None))
         self.close_loop(stmt, body, carried)
         self.ops.append(Loop("while", body, carried, stmt, header=header, test=test,
                              flag=flag))
+        self.name_last_values(set(carried) & self.watch)
 
     def if_expression(self, node, target):
+        truth = self.static_truth(node.test)
+        if truth is not None:
+            return self.value(node.body if truth else node.orelse, target)
         test = self.atom(node.test)
         target = target or self.fresh("t")
         branches = []
@@ -540,10 +641,15 @@ class Normalizer:
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
             if isinstance(value, ast.Tuple):
+                if version in self.single:
+                    raise self.error(value_node, "a function returning a tuple from several "
+                                     "places must return tuples of one size: 'return a, b'")
                 self.aliases[version] = value
             elif not (isinstance(value, ast.Name) and value.id == version):
                 self.emit_copy(version, value)
             self.bind(target.id, version)
+            if isinstance(value, ast.Constant):
+                self.known[version] = value.value
             self.constants -= self.single
             if target.id in self.mutated:   # its elements change later: not a constant
                 self.constants.discard(version)
@@ -585,20 +691,28 @@ class Normalizer:
             atoms = [self.value(e, allow_tuple=True) for e in value_node.elts]
             return self.unpack_atoms(target, atoms)
         value = self.value(value_node, allow_tuple=True)
+        op = self.ops[-1] if self.ops else None
+        if isinstance(value, ast.Tuple) and op is not None and op.kind == "call" \
+                and [e.id for e in value.elts if isinstance(e, ast.Name)] == list(op.targets):
+            value = ast.Name(op.targets[0], ast.Load())     # the call's results, renamed below
         if isinstance(value, ast.Tuple):
             if len(value.elts) != len(target.elts):
                 raise self.error(value_node, "cannot unpack: the number of values does not match")
             return self.unpack_atoms(target, value.elts)
-        op = self.ops[-1] if self.ops else None
         if not (isinstance(value, ast.Name) and op and value.id in op.targets) or \
                 op.kind not in ("call", "const"):
             raise self.error(value_node, "can only unpack tuples, calls of user functions "
                                          "and shapes")
+        if op.kind == "call" and len(op.targets) != len(target.elts):
+            raise self.error(value_node, "cannot unpack: the number of values does not match")
         names = []
         for elt in target.elts:
             if not isinstance(elt, ast.Name):
                 raise self.error(elt, "nested or subscript unpacking targets are not supported")
             names.append(self.next_version(elt.id))
+        for old_name, name in zip(op.targets, names):
+            if old_name in self.views:              # a returned view, now named
+                self.views[name] = self.views.pop(old_name)[:2] + (True,)
         op.targets = tuple(names)
         if op.kind == "const":
             self.constants.update(names)
@@ -612,6 +726,9 @@ class Normalizer:
             self.assign_atom(elt, atom)
 
     def emit_copy(self, version, atom):
+        """``version = atom`` for a user's assignment: for an array, a second name for it."""
+        if isinstance(atom, ast.Name):
+            self.views[version] = (atom.id, self.origin, True)
         inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
         constant = all(name in self.constants for name in inputs)
         self.ops.append(Op((version,), atom, "const" if constant else "copy", self.origin,
@@ -646,6 +763,8 @@ class Normalizer:
             return self.binop(node, target)
         if isinstance(node, ast.UnaryOp):
             return self.unaryop(node, target)
+        if isinstance(node, ast.BoolOp) and not all(map(syntax.is_boolean, node.values)):
+            return self.if_expression(syntax.as_if_expression(node), target)
         if isinstance(node, (ast.Compare, ast.BoolOp)):
             return self.constant_op(self.rebuild(node), target)
         if isinstance(node, ast.Call):
@@ -786,6 +905,9 @@ class Normalizer:
             call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
                             [ast.keyword(k, v) for k, v in kwargs.items()])
             return self.constant_op(call, target)
+        given = args
+        if rule.arguments is not None:
+            args = rule.arguments(args)
         signature = inspect.Signature([
             inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
                               default=rule.defaults.get(p, inspect.Parameter.empty))
@@ -803,18 +925,23 @@ class Normalizer:
                     isinstance(e, ast.Constant) for e in value.elts)):
                 raise self.error(node, f"{rule.name}: {p!r} must be a constant (a literal, or a "
                                        "number from globals or the closure)")
+        if rule.reduces and isinstance(bound_args.get("axis"), ast.Tuple):
+            raise self.error(node, f"{rule.name}: axis must be one int or None; reduce one "
+                                   "axis at a time (np.sum(np.sum(x, axis=1), axis=0))")
         for p in rule.diff_params():
             value = bound_args[p]
             if isinstance(value, ast.Tuple) and p not in ("arrays",):
                 raise self.error(node, f"{rule.name}: a tuple cannot be differentiated "
                                        f"as argument {p!r}")
-        expr = self.render(rule, args, kwargs, bound_args)
+        expr = self.render(rule, given, kwargs, bound_args)
         inputs = []
         for p in rule.diff_params():
             value = bound_args[p]
             elts = value.elts if isinstance(value, ast.Tuple) else [value]
             inputs += [e.id for e in elts if isinstance(e, ast.Name)]
-        target = target or self.fresh("t")
+        named, target = target is not None, target or self.fresh("t")
+        if rule.view and isinstance(bound_args.get("x"), ast.Name):
+            self.views[target] = (bound_args["x"].id, self.origin, named)
         constant = all(name in self.constants for name in inputs)
         self.ops.append(Op((target,), expr, "const" if constant else "rule", self.origin,
                            rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
@@ -842,7 +969,6 @@ class Normalizer:
                         [ast.keyword(k, v) for k, v in kwargs.items()])
 
     def user_call(self, node, func, args, kwargs, target):
-        callee = self.library.program(func, node, self)
         signature = inspect.signature(func)
         try:
             bound = signature.bind(*args, **kwargs)
@@ -857,14 +983,30 @@ class Normalizer:
                 raise self.error(node, f"tuple argument {name!r} to a user function is not "
                                        "supported")
             atoms.append(value)
+        nones = frozenset(p for p, a in zip(bound.arguments, atoms)
+                          if isinstance(a, ast.Constant) and a.value is None)
+        callee = self.library.program(func, node, self, nones=nones)
+        if callee.written_params:
+            raise self.error(node, f"{func.__name__}() writes into its argument "
+                                   f"{callee.written_params[0]!r} in place, which in Python "
+                                   "changes the caller's array; return the new array from "
+                                   f"{func.__name__}() instead")
         if callee not in self.callees:
             self.callees.append(callee)
         expr = ast.Call(ast.Name(callee.name, ast.Load()), atoms, [])
-        target = target or self.fresh("t")
         inputs = tuple(dict.fromkeys(a.id for a in atoms if isinstance(a, ast.Name)))
-        self.ops.append(Op((target,), expr, "call", self.origin, callee=callee, args=atoms,
+        named = target is not None and not isinstance(callee.result, ast.Tuple)
+        targets = tuple(self.fresh("t") for _ in callee.result.elts) \
+            if isinstance(callee.result, ast.Tuple) else (target or self.fresh("t"),)
+        arguments = dict(zip(callee.params, atoms))
+        for name, param in zip(targets, callee.returned_views):
+            if isinstance(arguments.get(param), ast.Name):      # a view of that argument
+                self.views[name] = (arguments[param].id, self.origin, named)
+        self.ops.append(Op(targets, expr, "call", self.origin, callee=callee, args=atoms,
                            inputs=inputs))
-        return ast.Name(target, ast.Load())
+        if isinstance(callee.result, ast.Tuple):    # one name per returned value
+            return ast.Tuple([ast.Name(t, ast.Load()) for t in targets], ast.Load())
+        return ast.Name(targets[0], ast.Load())
 
     def constant_op(self, expr, target):
         target = target or self.fresh("t")

@@ -9,7 +9,7 @@ import ast
 from collections import Counter
 from dataclasses import dataclass
 
-from . import analyze, drivers, support
+from . import aliases, analyze, drivers, support
 from .codegen import _Comment, comment
 from .normalize import If, Loop, Op, unique_name, walk_ops
 from .rules import Instance, instantiate
@@ -125,8 +125,12 @@ class Primal:
     record what their adjoint needs; ``needed`` (a set of names) keeps only the operations that
     compute them, as a reverse iteration recomputes its body."""
 
-    def __init__(self, program, kinds, module, tapes=None, recording=True):
+    def __init__(self, program, kinds, module, tapes=None, recording=True, integers=None,
+                 replay=frozenset()):
         self.program, self.kinds, self.module = program, kinds, module
+        self.integers = integers        # integer-typed names, when the types are known
+        self.replay = replay            # arrays made in the iteration a recomputation
+                                        # repeats: their element writes are repeated too
         self.tapes = tapes or {}
         self.recording = recording      # False when a reverse iteration recomputes
         self.ops_per_line = Counter(id(op.origin) for op in program.ops)
@@ -140,10 +144,14 @@ class Primal:
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
-                write = node.kind == "setitem"
+                write, effect = node.kind == "setitem", not node.targets   # print(...)
+                kept_write = write and needed is not None and node.targets[0] in needed \
+                    and (forward or node.targets[0] in self.replay)
                 if needed is not None and (top and node.resets
-                                           or write and not (forward and node.targets[0] in needed)
-                                           or not write and not set(node.targets) & needed):
+                                           or write and not kept_write
+                                           or effect and not forward
+                                           or not write and not effect
+                                           and not set(node.targets) & needed):
                     continue
                 if node.origin is not last_origin and not _bookkeeping(node):
                     last_origin = node.origin
@@ -166,12 +174,13 @@ class Primal:
         return out
 
     @staticmethod
-    def record(tape, name, var):
-        """The statement recording ``var`` on the tape ``name``."""
+    def record(tape, name, var, copy=False):
+        """The statement recording ``var`` (``copy``: a copy of it) on the tape ``name``."""
+        value = _call("copy_of", _name(var)) if copy else _name(var)
         if name in (tape.slots or {}):
             return ast.Assign([ast.Subscript(_name(name), _name(tape.slot), ast.Store())],
-                              _name(var))
-        return ast.Expr(_call(f"{name}.append", _name(var)))
+                              value)
+        return ast.Expr(_call(f"{name}.append", value))
 
     def operation(self, op):
         if not op.targets:
@@ -182,7 +191,7 @@ class Primal:
             array, index = _name(op.targets[0]), op.args["index"]
             out = []
             tape = self.tapes.get(id(op))
-            if tape is not None:            # keep what the write overwrites, for the adjoint
+            if tape is not None and self.recording:     # keep what it overwrites, for the adjoint
                 push = ast.Expr(_call(f"{tape}.append", _call(
                     "copy_of", ast.Subscript(array, index, ast.Load()))))
                 push.adc_tape = tape
@@ -192,24 +201,58 @@ class Primal:
             return out
         target = ast.Name(op.targets[0], ast.Store()) if len(op.targets) == 1 else \
             ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
-        expr = op.expr
+        expr, args = op.expr, op.args
+        if self.widens(op):
+            scalar = self.kinds.get(op.targets[0]) == analyze.SCALAR
+            expr = _call("float" if scalar else "as_float", expr)
+        if op.kind == "rule" and op.rule.broadcast:
+            expr, args = self.weak_numbers(op)
         if self.module.use_helpers and op.kind == "rule" and op.rule.elementwise \
                 and not op.rule.primal \
                 and self.kinds.get(op.targets[0], analyze.ARRAY) != analyze.SCALAR:
-            expr = _primal_helper_call(op, self.module)
+            expr = _primal_helper_call(op.rule, args, self.module)
         out = [ast.Assign([target], expr)]
         tape = self.tapes.get(id(op))
         if tape is not None and self.recording:         # a read the loop overwrites later
-            out.append(self.record(tape, tape.reads[op.targets[0]], op.targets[0]))
+            view = self.kinds.get(op.targets[0], analyze.ARRAY) != analyze.SCALAR
+            out.append(self.record(tape, tape.reads[op.targets[0]], op.targets[0], copy=view))
         return out
+
+    def widens(self, op):
+        """True for a copy of an integer into a variable that also holds floats (an
+        accumulator started from an int literal, np.arange multiplied in a loop): the copy
+        converts, so the variable has one type."""
+        if self.integers is None or op.kind not in ("copy", "const") \
+                or not isinstance(op.expr, (ast.Name, ast.Constant)):
+            return False
+        target, source = op.targets[0], op.expr
+        integer = source.id in self.integers if isinstance(source, ast.Name) else \
+            type(source.value) is int
+        return integer and target not in self.integers and target in self.kinds
+
+    def weak_numbers(self, op):
+        """(expression, arguments) of an element-wise operation on an array with the numbers
+        written in the code typed as NumPy 2 types them (``weak``)."""
+        like = next((op.args[p] for p in op.rule.diff_params()
+                     if isinstance(op.args.get(p), ast.Name)
+                     and self.kinds.get(op.args[p].id, analyze.ARRAY) != analyze.SCALAR), None)
+        numbers = {id(a): _call("weak", a, like) for a in op.args.values()
+                   if isinstance(a, ast.Constant) and type(a.value) in (int, float)}
+        if like is None or not numbers:
+            return op.expr, op.args
+        args = {p: numbers.get(id(a), a) for p, a in op.args.items()}
+        return replace_by_identity(op.expr, lambda node: numbers.get(id(node))), args
 
     def loop(self, loop, needed, taped, forward):
         tape = self.tapes.get(id(loop)) if taped else None
         body = self.block(loop.body, needed, origin=loop.origin, taped=False, forward=forward)
-        if needed is not None and not body and tape is None:
+        # the loop's index or carried values are read after it: it must run
+        read_after = needed is not None and bool({loop.index, *loop.carried.values()} & needed)
+        if needed is not None and not body and tape is None and not read_after:
             return []
         if tape is not None and loop.kind == "range" and not loop.flag \
-                and not tape.lists and not tape.reads and not _has_work(body):
+                and not tape.lists and not tape.reads and not _has_work(body) \
+                and not read_after:
             return [_assign(tape.trips, _call("trip_count", *loop.bounds))]
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
@@ -257,11 +300,28 @@ class Scope:
     loop: bool = False
 
 
-def _primal_helper_call(op, module):
-    rule = op.rule
+def _primal_helper_call(rule, args, module):
     body = rule.expression()
     name = module.helper(rule.key, rule.params, body, f"{ast.unparse(body)}, element-wise")
-    return _call(name, *[op.args[p] for p in rule.params])
+    return _call(name, *[args[p] for p in rule.params])
+
+
+def replace_by_identity(node, swap):
+    """A copy of ``node`` in which each subtree ``swap`` gives a replacement for is replaced
+    (``swap`` sees the original nodes, so operands are told apart even when they share a name)."""
+    new = swap(node)
+    if new is not None:
+        return new
+    fields = {}
+    for field, value in ast.iter_fields(node):
+        if isinstance(value, list):
+            fields[field] = [replace_by_identity(v, swap) if isinstance(v, ast.AST) else v
+                             for v in value]
+        elif isinstance(value, ast.AST):
+            fields[field] = replace_by_identity(value, swap)
+        else:
+            fields[field] = value
+    return type(node)(**fields)
 
 
 def _has_arithmetic(expr):
@@ -279,6 +339,7 @@ class Writer:
         type_map = analyze.types(program, param_types)
         self.type_map = type_map
         self.kinds = analyze.kinds(type_map)
+        self.integers = analyze.integers(type_map)
         taken = {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
         taken |= {t for op in program.ops for t in op.targets}
         self.suffix = "_adj" if any(n.endswith("_bar") for n in taken) else "_bar"
@@ -302,7 +363,8 @@ class Writer:
                 raise program.parsed.error(op.origin, "reverse mode cannot differentiate a list "
                                            "used as a stack (append/pop); forward mode (jvp, "
                                            "hessian) can")
-        self.active = analyze.active(program, self.wrt, out_names, analyze.integers(type_map))
+        self.active = analyze.active(program, self.wrt, out_names, self.integers)
+        aliases.check(program, self.kinds)
 
     def types_of(self, node):
         """(rank, is_integer) of an atom."""
@@ -379,11 +441,15 @@ class Writer:
             self.module.primal(callee)
         seeds = self.seed()
         adjoint = self.adjoint_block(program.body)
+        value = self.captured_value()
         returned = ast.Return(self.returned())
-        body = Primal(program, self.kinds, self.module, self.tapes).block(
-            program.body, self.forward_needs(seeds + adjoint + [returned]), forward=True)
+        body = Primal(program, self.kinds, self.module, self.tapes,
+                      integers=self.integers).block(
+            program.body, self.forward_needs(value + seeds + adjoint + [returned]),
+            forward=True)
         unneeded = {tape for array, tape in self.write_sites
-                    if not _read_after_restore(adjoint, tape, array, self.recompute_reads)}
+                    if not _read_after_restore(adjoint, tape, aliases.sharing(program, array),
+                                               self.recompute_reads)}
         adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
         lists = [tape for _, tape in self.write_sites if tape not in unneeded]
         # every tape empties as the reverse sweep pops it, so each list is made once, here
@@ -392,7 +458,7 @@ class Writer:
             lists += [name for name in list(tape.lists.values()) + list(tape.reads.values())
                       if name not in tape.slots]
         body = [_assign(tape, ast.List([], ast.Load())) for tape in lists] + body
-        body += seeds + adjoint
+        body += value + seeds + adjoint
         body.append(returned)
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
         return _function(name, params, body)
@@ -404,12 +470,14 @@ class Writer:
         for op in self.program.ops:                 # writes that record what they overwrite
             if op.kind == "setitem" and id(op) in self.tapes:
                 needed.add(op.targets[0])
+            if not op.targets:                      # print(...) runs as in the function
+                needed |= _reads([op.expr])
         for node in _top_loops(self.program.body):  # loops the forward sweep records
             tape = self.tapes.get(id(node))
             if tape is not None:
                 needed |= set(tape.lists) | set(tape.reads)
             if node.kind == "while" and tape is not None:
-                needed |= _reads([node.test] + [o.expr for o in node.header or []])
+                needed |= _header_reads(node)
             needed |= _reads(list(node.bounds))
             if node.flag:
                 needed.add(node.flag)
@@ -422,13 +490,12 @@ class Writer:
                     needed |= _reads([op.expr, op.args["index"]])
             for node in _compound_nodes(self.program.body):
                 inside = walk_ops(node.body + (node.orelse if isinstance(node, If) else []))
-                if not any(set(op.targets) & needed for op in inside):
+                if not any(set(op.targets) & needed or not op.targets for op in inside):
                     continue
                 if isinstance(node, If):
                     needed |= _reads([node.test])
                 else:
-                    needed |= _reads(list(node.bounds) + [node.test] +
-                                     [o.expr for o in node.header or []])
+                    needed |= _reads(list(node.bounds)) | _header_reads(node)
                     needed |= {node.flag} - {None}
             if len(needed) == size:
                 return needed
@@ -461,6 +528,16 @@ class Writer:
                             _call("ones_like", _name(atom.id)), out)
             self.owned.add(atom.id)
         return out
+
+    def captured_value(self):
+        """For value_and_grad: the output copied as the forward sweep leaves it (the reverse
+        sweep restores loop variables and overwritten elements), returned in ``outputs``."""
+        if self.spec.output != VALUE_AND_GRAD or not isinstance(self.outputs, ast.Name):
+            return []
+        name = self.fresh("value")
+        statement = _assign(name, _call("copy_of", self.outputs))
+        self.outputs = _name(name)
+        return [statement]
 
     def returned(self):
         grads = []
@@ -499,10 +576,14 @@ class Writer:
             last_origin = node.origin
         return out
 
-    def scoped(self, blocks, defined, origin, loop=False):
-        """Reverse each of ``blocks`` inside one scope: (preparations, their adjoints)."""
+    def scoped(self, blocks, defined, origin, loop=False, carried=()):
+        """Reverse each of ``blocks`` inside one scope: (preparations, their adjoints).
+        ``carried``: a loop's active carried values and arrays it writes, whose adjoints an
+        iteration hands to the one before it; they start at zero before the reversed loop."""
         scope = Scope(defined, [], loop)
         self.scopes.append(scope)
+        for name in carried:
+            self.outer(name)
         try:
             adjoints = [self.adjoint_block(nodes, origin) for nodes in blocks]
         finally:
@@ -510,7 +591,12 @@ class Writer:
         return scope.prepare, adjoints
 
     def if_adjoint(self, node, last_origin):
-        defined = _defined(walk_ops(node.body + node.orelse))
+        ops = list(walk_ops(node.body + node.orelse))
+        inside = {id(op) for op in ops}
+        elsewhere = _defined(op for op in self.program.ops if id(op) not in inside)
+        # a variable first bound in a loop keeps one name: a branch that rebinds it (a
+        # copy-back) may write a name that is bound outside the branch too
+        defined = _defined(ops) - (_defined(op for op in ops if op.resets) & elsewhere)
         prepare, (body, orelse) = self.scoped([node.body, node.orelse], defined, node.origin)
         if not body and not orelse:
             return prepare
@@ -524,14 +610,16 @@ class Writer:
         carried = set(loop.carried.values())
         ops = list(walk_ops((loop.header or []) + loop.body))
         defined = _defined(ops) - carried
-        prepare, (body,) = self.scoped([loop.body], defined, loop.origin, loop=True)
+        written = {op.targets[0] for op in ops if op.kind == "setitem"}
+        prepare, (body,) = self.scoped([loop.body], defined, loop.origin, loop=True,
+                                       carried=sorted((carried | written) & self.active))
         if not body:
             return prepare
         needed, recorded = self.needed(loop, body)
         kept = {op.targets[0] for op in recorded}
-        recompute = Primal(self.program, self.kinds, self.module, self.tapes,
-                           recording=False).block(loop.body, needed - kept, top=True,
-                                                  origin=loop.origin)
+        recompute = Primal(self.program, self.kinds, self.module, self.tapes, recording=False,
+                           integers=self.integers, replay=written & defined).block(
+            loop.body, needed - kept, top=True, origin=loop.origin)
         for statement in recompute:
             statement.adc_recompute = id(loop)
         tape = LoopTape(self.fresh("trips"), {v: self.fresh(f"{v}_tape")
@@ -569,8 +657,7 @@ class Writer:
             if isinstance(node, If):
                 control |= _reads([node.test])
             else:
-                control |= _reads(list(node.bounds) + [node.test] + [o.expr for o in
-                                                                     node.header or []])
+                control |= _reads(list(node.bounds)) | _header_reads(node)
                 needed |= self.loop_needed.get(id(node), set())
                 if node.flag:                       # its run ends where the flag is set
                     control.add(node.flag)
@@ -619,16 +706,23 @@ class Writer:
         out = []
         if array in self.initialized and array in self.active:
             bar = _name(self.bar(array))
+            held = None
             if isinstance(value, ast.Name) and value.id in self.active:
                 slot = ast.Subscript(bar, index, ast.Load())
                 element = analyze.SCALAR == self.kinds.get(value.id) == analyze.index_rank(
                     self.kinds.get(array), index, self.types_of)
                 share = slot if element else \
                     _call("unbroadcast", _call("copy_of", slot), value)
-                self.accumulate(value.id, share, out)
+                if value.id in aliases.sharing(self.program, array):
+                    held = self.fresh(f"{value.id}_share")      # u[:] = u: added to u_bar
+                    out.append(_assign(held, share))            # once the write is cleared
+                else:
+                    self.accumulate(value.id, share, out)
             self.own(array, out)
             out.append(ast.Assign([ast.Subscript(_name(self.bar(array)), index, ast.Store())],
                                   ast.Constant(0.0)))
+            if held is not None:
+                self.accumulate(value.id, _name(held), out)
         tape = self.tapes[id(op)] = self.fresh(f"{array}_overwritten")
         restore = ast.Assign([ast.Subscript(_name(array), index, ast.Store())],
                              _call(f"{tape}.pop"))
@@ -741,7 +835,8 @@ def _statements(block):
 
 
 def _without_tapes(block, tapes):
-    """``block`` without the statements that push to or restore from ``tapes``."""
+    """``block`` without the statements that push to or restore from ``tapes`` (a branch
+    left with nothing but comments goes too)."""
     out = []
     for stmt in block:
         if getattr(stmt, "adc_tape", None) in tapes:
@@ -749,8 +844,15 @@ def _without_tapes(block, tapes):
         for field in ("body", "orelse"):
             if hasattr(stmt, field):
                 setattr(stmt, field, _without_tapes(getattr(stmt, field), tapes))
+        if isinstance(stmt, ast.If) and not _has_code(stmt.body) \
+                and not _has_code(stmt.orelse):
+            continue
         out.append(stmt)
     return out
+
+
+def _has_code(block):
+    return any(not isinstance(s, _Comment) for s in block)
 
 
 def _nth(bounds, k):
@@ -843,18 +945,19 @@ def _ops_with_loops(body, around=()):
             yield from _ops_with_loops((node.header or []) + node.body, around + (node,))
 
 
-def _read_after_restore(adjoint, tape, array, recompute_reads):
-    """True if some statement that can run after a restore from ``tape`` reads ``array``'s
-    values: a later statement of an enclosing block, or any statement of an enclosing loop
-    (its next iterations). Recomputations count through the arrays their loop's needed values
-    are read from."""
+def _read_after_restore(adjoint, tape, arrays, recompute_reads):
+    """True if some statement that can run after a restore from ``tape`` reads the values of
+    the array it restores (under any of the names ``arrays`` that share its memory): a later
+    statement of an enclosing block, or any statement of an enclosing loop (its next
+    iterations). Recomputations count through the arrays their loop's needed values are read
+    from."""
     def reads(statements):
         out = _adjoint_value_reads(statements)
         for statement in _statements(statements):
             loop = getattr(statement, "adc_recompute", False)
             if loop is not False:
                 out |= recompute_reads.get(loop, set())
-        return array in out
+        return bool(arrays & out)
 
     def search(block):
         """(found a restore in block, its later statements and loops read the array)."""
@@ -906,6 +1009,13 @@ def _top_loops(body):
             yield from _top_loops(node.body + node.orelse)
         elif isinstance(node, Loop):
             yield node
+
+
+def _header_reads(loop):
+    """Names a while loop's test reads, through the operations of its header."""
+    header = loop.header or []
+    return _reads([loop.test] + [op.expr for op in walk_ops(header)] +
+                  [node.test for node in _compound_nodes(header) if isinstance(node, If)])
 
 
 def _compound_nodes(body):

@@ -59,6 +59,8 @@ class Rule:
     multilinear: bool = False       # linear in each differentiable parameter (matmul)
     impl: object = None             # a user primitive: the function generated code calls
     rank: object = None             # the result's rank: a number, or the parameter it keeps
+    view: bool = False              # the result may share memory with operand x (a[1:], .T)
+    arguments: object = None        # callable(positional args) -> them in the rule's order
 
     def expression(self):
         """The primitive applied to its parameters' names: ``a + b``, ``np.sin(x)``."""
@@ -132,7 +134,7 @@ def _shares_to(body, param):
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
             reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
-            constants=(), key=None, linear=False, multilinear=False, rank=None):
+            constants=(), key=None, linear=False, multilinear=False, rank=None, view=False):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
     ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
     def decorate(func):
@@ -143,7 +145,7 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
                     operator=operator, keeps_integers=keeps_integers, constants=constants,
-                    linear=linear, multilinear=multilinear, rank=rank)
+                    linear=linear, multilinear=multilinear, rank=rank, view=view)
         register(objs, rule)
         return func
     return decorate

@@ -9,6 +9,7 @@ lets one loop serve every rank.
 """
 import numpy as np
 from numba import njit, types
+from numba.core.errors import TypingError
 from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 from numba.np.unsafe.ndarray import to_fixed_tuple
@@ -21,7 +22,7 @@ __all__ = [
     "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
     "reshape", "log_or_zero", "add_like", "trip_count", "copy_of", "tape_for",
     "broadcast_like", "keep_dtype", "jacobian_buffer", "unit_like", "store_column",
-    "store_row",
+    "store_row", "unsort", "sort_like", "weak", "as_float",
 ]
 
 
@@ -43,7 +44,7 @@ def _literal(t, what):
         return getattr(t, "value", None)
     if isinstance(t, types.Literal):
         return t.literal_value
-    raise TypeError(f"{what} must be a constant in the differentiated function")
+    raise TypingError(f"{what} must be a constant in the differentiated function")
 
 
 def _scalar_of(t, value):
@@ -156,6 +157,87 @@ def _trip_count(start, stop, step):
             return max(0, (stop - start + step - 1) // step)
         return max(0, (start - stop - step - 1) // -step)
     return impl
+
+
+# --------------------------------------------------------------------------- number types
+
+def weak(value, like):
+    """A number written in the code, in an operation with the array ``like``, in the type
+    NumPy 2 gives it there (``like``'s dtype unless a float meets an integer array); numba
+    would otherwise take it as float64 (a float32 array times 1.5 would become float64)."""
+    if isinstance(like, np.ndarray) and (isinstance(value, int)
+                                         or np.issubdtype(like.dtype, np.inexact)):
+        return like.dtype.type(value)
+    return value
+
+
+@_jit_twin(weak)
+def _weak(value, like):
+    if _is_array(like) and (isinstance(value, types.Integer)
+                            or isinstance(like.dtype, types.Float)):
+        dtype = like.dtype
+        return lambda value, like: dtype(value)
+    return lambda value, like: value
+
+
+def as_float(x):
+    """``x`` as float64 if it holds integers: a variable that starts as an integer and
+    becomes a float in a loop has the float type throughout."""
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float64) if not np.issubdtype(x.dtype, np.inexact) else x
+    return float(x)
+
+
+@_jit_twin(as_float)
+def _as_float(x):
+    if _is_array(x) and isinstance(x.dtype, (types.Integer, types.Boolean)):
+        return lambda x: x.astype(np.float64)
+    if _is_array(x):
+        return lambda x: x
+    return lambda x: float(x)
+
+
+# --------------------------------------------------------------------------- sorting
+
+def _sorting_order(x):
+    if np.ndim(x) != 1:
+        raise ValueError("the derivative of np.sort is implemented for 1-D arrays only")
+    return np.argsort(x, kind="mergesort")
+
+
+def unsort(g, x):
+    """The adjoint of ``y = np.sort(x)`` (1-D): ``y_bar`` sent back to where each value came
+    from (ties: in the order of a stable sort)."""
+    out = np.zeros(x.shape, np.result_type(g, x.dtype))
+    out[_sorting_order(x)] = g
+    return out
+
+
+def sort_like(t, x):
+    """The tangent of ``y = np.sort(x)`` (1-D): ``t`` in the order that sorts ``x``."""
+    return np.asarray(t)[_sorting_order(x)]
+
+
+def _sort_typer(x):
+    if not _is_array(x) or x.ndim != 1:
+        raise TypingError("the derivative of np.sort is implemented for 1-D arrays only")
+
+
+@_jit_twin(unsort)
+def _unsort(g, x):
+    _sort_typer(x)
+
+    def impl(g, x):
+        out = np.zeros(x.shape, g.dtype)
+        out[np.argsort(x, kind="mergesort")] = g
+        return out
+    return impl
+
+
+@_jit_twin(sort_like)
+def _sort_like(t, x):
+    _sort_typer(x)
+    return lambda t, x: t[np.argsort(x, kind="mergesort")]
 
 
 # --------------------------------------------------------------------------- broadcasting
@@ -651,7 +733,7 @@ def _tensordot_typer_checks(a, b, axes):
     k = _literal(axes, "tensordot's axes")
     k = 2 if k is None else k
     if not isinstance(k, int) or k < 0 or k > a.ndim or k > b.ndim:
-        raise TypeError("tensordot: axes must be a constant integer no larger than either rank")
+        raise TypingError("tensordot: axes must be a constant integer no larger than either rank")
     return k
 
 
@@ -741,7 +823,7 @@ def squeeze(x, axis=None):
 def _squeeze(x, axis=None):
     ax = _literal(axis, "squeeze's axis")
     if ax is None:
-        raise TypeError("squeeze inside compiled code needs a constant axis: np.squeeze(x, axis=k)")
+        raise TypingError("squeeze inside compiled code needs a constant axis: np.squeeze(x, axis=k)")
     nd = x.ndim - 1
 
     def impl(x, axis=None):

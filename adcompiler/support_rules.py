@@ -25,7 +25,8 @@ def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, e
 
 
 # no derivative: they make zeros, ones, room for a tape, or count
-for _helper in (support.zeros_like, support.ones_like, support.tape_for, support.trip_count):
+for _helper in (support.zeros_like, support.ones_like, support.tape_for, support.trip_count,
+                support.weak):
     _rule(_helper, ())
 
 # linear in the adjoint or tangent they carry (the other operands give shapes or masks)
@@ -33,7 +34,8 @@ for _helper, _carried in [
         (support.cast_like, "g"), (support.unbroadcast, "g"), (support.reshape_like, "g"),
         (support.sum_adjoint, "g"), (support.mean_adjoint, "g"),
         (support.extremum_adjoint, "g"), (support.copy_of, "x"),
-        (support.broadcast_like, "t"), (support.keep_dtype, "t")]:
+        (support.broadcast_like, "t"), (support.keep_dtype, "t"), (support.as_float, "x"),
+        (support.unsort, "g"), (support.sort_like, "t")]:
     _rule(_helper, (_carried,), linear=True)
 _rule(support.add_like, ("acc", "g"), linear=True)
 

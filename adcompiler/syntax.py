@@ -1,0 +1,99 @@
+"""Facts read off the user's syntax tree before normalization: which names have their elements
+written, which may name the same array, which expressions are plain booleans, and which tests
+are decided by constants."""
+import ast
+import operator
+
+from .parse import _MISSING
+
+VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "expand_dims"}
+STATIC_COMPARISONS = {ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.Eq: operator.eq,
+                      ast.NotEq: operator.ne}
+UNKNOWN = _MISSING
+
+
+def written_arrays(stmt):
+    """Names whose elements ``stmt`` (or a statement nested in it) writes: ``a[i] = v``."""
+    return {t.value.id for n in ast.walk(stmt) if isinstance(n, (ast.Assign, ast.AugAssign))
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name)}
+
+
+def aliased_names(node, written):
+    """Names that may refer to an array in ``written`` (``b = a``, ``v = a[1:]``,
+    ``for row in a``): an argument reached under another name that is written is copied too."""
+    pairs = [(n.targets[0].id, viewed(n.value)) for n in ast.walk(node)
+             if isinstance(n, ast.Assign) and len(n.targets) == 1
+             and isinstance(n.targets[0], ast.Name) and viewed(n.value)]
+    pairs += [(n.target.id, n.iter.id) for n in ast.walk(node)
+              if isinstance(n, ast.For) and isinstance(n.target, ast.Name)
+              and isinstance(n.iter, ast.Name)]
+    out = set(written)
+    while True:
+        size = len(out)
+        for a, b in pairs:
+            if a in out or b in out:
+                out |= {a, b}
+        if len(out) == size:
+            return out - set(written)
+
+
+def viewed(value):
+    """The variable that ``value`` may be a view of (``a``, ``a[1:]``, ``a.T``,
+    ``a.reshape(...)``, ``np.ravel(a)``), or None."""
+    if isinstance(value, ast.Subscript) or isinstance(value, ast.Attribute) and value.attr == "T":
+        value = value.value
+    elif isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr in VIEW_FUNCTIONS:
+        base = value.func.value
+        if isinstance(base, ast.Name) and base.id in ("np", "numpy"):
+            base = value.args[0] if value.args else None
+        value = base
+    return value.id if isinstance(value, ast.Name) else None
+
+
+def is_boolean(node):
+    """True for a comparison, a negation, a boolean constant, and ``and``/``or`` of those."""
+    if isinstance(node, ast.BoolOp):
+        return all(map(is_boolean, node.values))
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.Not)
+    return isinstance(node, ast.Compare) or \
+        isinstance(node, ast.Constant) and isinstance(node.value, bool)
+
+
+def as_if_expression(node):
+    """``a and b`` as ``b if a else a``, ``a or b`` as ``a if a else b``: Python's values."""
+    first = node.values[0]
+    rest = node.values[1] if len(node.values) == 2 else \
+        ast.copy_location(ast.BoolOp(node.op, node.values[1:]), node)
+    body, orelse = (rest, first) if isinstance(node.op, ast.And) else (first, rest)
+    return ast.copy_location(ast.IfExp(first, body, orelse), node)
+
+
+def static_value(node, value_of):
+    """The value of a test made of constants, names whose value ``value_of`` knows, ``not``,
+    ``is``/``is not``/``==``/``!=`` and ``and``/``or``; UNKNOWN when it depends on the run."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return value_of(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        value = static_value(node.operand, value_of)
+        return value if value is UNKNOWN else not value
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 \
+            and type(node.ops[0]) in STATIC_COMPARISONS:
+        left = static_value(node.left, value_of)
+        right = static_value(node.comparators[0], value_of)
+        if left is UNKNOWN or right is UNKNOWN:
+            return UNKNOWN
+        return STATIC_COMPARISONS[type(node.ops[0])](left, right)
+    if isinstance(node, ast.BoolOp):
+        values = [static_value(v, value_of) for v in node.values]
+        decided = [bool(v) for v in values if v is not UNKNOWN]
+        if isinstance(node.op, ast.And) and False in decided:
+            return False
+        if isinstance(node.op, ast.Or) and True in decided:
+            return True
+        return UNKNOWN if len(decided) < len(values) else decided[-1]
+    return UNKNOWN
