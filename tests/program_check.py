@@ -1,0 +1,332 @@
+"""Check adcompiler's derivatives of one generated program at random float64 inputs, with an
+independent finite-difference oracle.
+
+Finite differences use Richardson extrapolation of central differences along a random
+direction; an input is *skipped* (not judged) where the function is not smooth within the
+stencil: where second-order one-sided differences from the left and the right disagree (a
+kink, a branch or trip count switching) or the two central steps disagree (a jump). Outcomes:
+pass, skip, discard (the program itself fails in plain Python, or overflows), refusal (a
+``DifferentiationError``), crash (any other exception), fail (a wrong value)."""
+import contextlib
+from dataclasses import dataclass
+import importlib.util
+import io
+import itertools
+import os
+import sys
+import tempfile
+import traceback
+import warnings
+
+import numpy as np
+
+import adcompiler as adc
+
+STEP = 2e-4
+KINK = 4e-6          # relative disagreement of one-sided differences that means "not smooth"
+TOLERANCE = 2e-6     # relative tolerance of a first derivative against finite differences
+_DIR = tempfile.mkdtemp(prefix="adc_random_programs_")
+_COUNT = itertools.count()
+
+
+@dataclass
+class Outcome:
+    kind: str            # pass | skip | discard | refusal | crash | fail
+    check: str = ""
+    detail: str = ""
+
+
+@dataclass
+class Program:
+    """A generated module: ``source`` defines ``f``; ``params`` are (name, shape) with shape
+    None for an int; ``float32`` makes array and scalar arguments float32."""
+    source: str
+    params: list
+    float32: bool = False
+
+    def inputs(self, seed, float32=False):
+        rng = np.random.default_rng(seed)
+        args = []
+        for _, shape in self.params:
+            if shape is None:
+                args.append(int(rng.integers(0, 4)))
+            elif shape == ():
+                value = float(rng.uniform(-1.5, 1.5))
+                args.append(np.float32(value) if float32 else value)
+            else:
+                args.append(rng.uniform(-1.5, 1.5, shape).astype(
+                    np.float32 if float32 else np.float64))
+        return args
+
+    @property
+    def float_positions(self):
+        return tuple(k for k, (_, shape) in enumerate(self.params) if shape is not None)
+
+
+class Stop(Exception):
+    """Ends a check with an outcome other than pass."""
+    def __init__(self, kind, check, detail):
+        super().__init__(detail)
+        self.outcome = Outcome(kind, check, detail)
+
+
+def load(source):
+    """Import ``source`` from a file of its own (the compiler reads it back with inspect)."""
+    name = f"adc_random_{os.getpid()}_{next(_COUNT)}"
+    path = os.path.join(_DIR, name + ".py")
+    with open(path, "w") as fh:
+        fh.write(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def copies(args):
+    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
+
+
+def shifted(args, directions, t):
+    return [a if d is None else type(a)(a + t * d) if np.ndim(a) == 0 else (a + t * d).astype(a.dtype)
+            for a, d in zip(args, directions)]
+
+
+def as_vector(value):
+    return np.asarray(value, dtype=np.float64).ravel()
+
+
+def run_plain(f, args):
+    """f on copies of ``args`` in plain Python; raises on any floating-point trouble."""
+    with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="raise"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = f(*copies(args))
+    out = as_vector(value)
+    if not np.all(np.isfinite(out)) or np.max(np.abs(out), initial=0) > 1e4:
+        raise FloatingPointError(f"value {value!r} out of range")
+    return value
+
+
+def derivative(phi, h=STEP):
+    """(d phi / dt at 0 by Richardson extrapolation, tolerance) or None where phi is not smooth
+    over [-2h, 2h]; phi maps t to a float vector."""
+    try:
+        p = {k: phi(k * h / 2) for k in (-4, -2, -1, 0, 1, 2, 4)}
+    except Exception:
+        return None
+    central, half = (p[2] - p[-2]) / (2 * h), (p[1] - p[-1]) / h
+    richardson = (4 * half - central) / 3
+    right = (-3 * p[0] + 4 * p[2] - p[4]) / (2 * h)
+    left = (3 * p[0] - 4 * p[-2] + p[-4]) / (2 * h)
+    scale = max(1.0, np.max(np.abs(richardson), initial=0))
+    noise = 1e-13 * max(1.0, max(np.max(np.abs(v), initial=0) for v in p.values())) / h
+    limit = KINK * scale + noise
+    if np.max(np.abs(right - left), initial=0) > limit or \
+            np.max(np.abs(central - half), initial=0) > limit:
+        return None
+    return richardson, TOLERANCE * scale + noise
+
+
+def attempt(check, thunk):
+    """Run a derivative maker or call: DifferentiationError is a refusal, anything else a crash."""
+    try:
+        return thunk()
+    except adc.DifferentiationError as e:
+        raise Stop("refusal", check, str(e)) from e
+    except Stop:
+        raise
+    except Exception as e:
+        raise Stop("crash", check, "".join(traceback.format_exception(e)[-6:])) from e
+
+
+def expect(ok, check, detail):
+    if not ok:
+        raise Stop("fail", check, detail)
+
+
+def expect_close(actual, expected, check, rtol=1e-9, atol=1e-12):
+    a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    expect(a.shape == e.shape, check, f"shape {a.shape}, expected {e.shape}")
+    expect(np.allclose(a, e, rtol=rtol, atol=atol), check, f"got {actual!r}, expected {expected!r}")
+
+
+def expect_unchanged(args, pristine, check):
+    for k, (a, b) in enumerate(zip(args, pristine)):
+        expect(not isinstance(a, np.ndarray) or np.array_equal(a, b), check,
+               f"argument {k} changed from {b!r} to {a!r}")
+
+
+def dot(gradients, directions):
+    return sum(float(np.sum(np.asarray(g, np.float64) * d)) for g, d in zip(gradients, directions))
+
+
+class Checker:
+    """The checks of one program at one input; ``run`` returns an ``Outcome``."""
+
+    def __init__(self, program, seed):
+        self.program, self.seed = program, seed
+        self.positions = program.float_positions
+
+    def run(self, jit=False, second_order=False, compiled_jvp=True):
+        try:
+            self.prepare()
+            with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
+                self.compiled(compiled_jvp) if jit else self.python(second_order)
+        except Stop as stop:
+            return stop.outcome
+        return Outcome("pass")
+
+    def prepare(self):
+        try:
+            self.f = load(self.program.source)
+            self.args = self.program.inputs(self.seed)
+            self.value = run_plain(self.f, self.args)
+        except Exception as e:
+            raise Stop("discard", "plain Python", repr(e)) from e
+        rng = np.random.default_rng(self.seed + 1)
+        self.directions = [None if s is None else float(rng.standard_normal()) if s == ()
+                           else rng.standard_normal(s) for _, s in self.program.params]
+        self.cotangent = rng.standard_normal(np.shape(self.value))
+        found = derivative(lambda t: as_vector(run_plain(self.f, shifted(self.args, self.directions, t))))
+        if found is None:
+            raise Stop("skip", "finite differences", "not smooth at this input")
+        self.fd, self.tol = found
+        self.pristine = copies(self.args)
+
+    def used(self):
+        return [self.directions[k] for k in self.positions]
+
+    def check_directional(self, gradients, check):
+        expect(len(gradients) == len(self.positions), check, f"{len(gradients)} gradients")
+        for k, g in zip(self.positions, gradients):
+            expect(np.shape(g) == np.shape(self.args[k]), check,
+                   f"gradient {k} has shape {np.shape(g)}, argument {np.shape(self.args[k])}")
+        actual, expected = dot(gradients, self.used()), float(np.sum(self.fd))
+        expect(abs(actual - expected) <= self.tol * max(1, np.size(self.fd)), check,
+               f"<grad, v> = {actual!r}, finite differences give {expected!r}; "
+               f"gradients {gradients!r}, v = {self.used()!r}")
+
+    def gradients(self, jit, check="grad"):
+        grad = attempt(check, lambda: adc.grad(self.f, wrt=self.positions, jit=jit))
+        result = attempt(check, lambda: grad(*self.args))
+        expect_unchanged(self.args, self.pristine, check + ": caller's arrays")
+        self.check_directional(result, check)
+        return result
+
+    def forward(self, jit, check="jvp"):
+        jvp = attempt(check, lambda: adc.jvp(self.f, jit=jit))
+        value, tangent = attempt(check, lambda: jvp(self.args, self.directions))
+        expect_unchanged(self.args, self.pristine, check + ": caller's arrays")
+        expect_close(value, self.value, check + " value")
+        expect(np.shape(tangent) == np.shape(self.value), check, f"tangent shape {np.shape(tangent)}")
+        expect(np.allclose(as_vector(tangent), self.fd, rtol=0, atol=self.tol), check,
+               f"tangent {tangent!r}, finite differences give {self.fd!r}")
+        return tangent
+
+    def python(self, second_order):
+        vg = attempt("value_and_grad", lambda: adc.value_and_grad(self.f, wrt=self.positions, jit=False))
+        value, grads = attempt("value_and_grad", lambda: vg(*self.args))
+        expect_unchanged(self.args, self.pristine, "value_and_grad: caller's arrays")
+        expect_close(value, self.value, "value_and_grad value")
+        self.check_directional(grads, "value_and_grad")
+        if second_order:
+            for a, b in zip(self.gradients(False), grads):
+                expect_close(a, b, "grad vs value_and_grad")
+        tangent = self.forward(False)
+        self.reverse_forward(tangent, grads)
+        self.second_call(vg)
+        if self.program.float32:
+            self.float32(grads)
+        if second_order and np.ndim(self.value) == 0 and "np.prod" not in self.program.source:
+            self.hessian()
+
+    def reverse_forward(self, tangent, grads):
+        """<J v, u> = <v, J^T u>, J^T u from vjp for an array output."""
+        u = self.cotangent
+        if np.ndim(self.value) == 0:
+            pulled = [float(u) * np.asarray(g, np.float64) for g in grads]
+        else:
+            vjp = attempt("vjp", lambda: adc.vjp(self.f, wrt=self.positions, jit=False))
+            value, pullback = attempt("vjp", lambda: vjp(*self.args))
+            expect_close(value, self.value, "vjp value")
+            pulled = attempt("vjp", lambda: pullback(u))
+        forward, reverse = float(np.sum(np.asarray(tangent, np.float64) * u)), dot(pulled, self.used())
+        expect(abs(forward - reverse) <= 1e-8 * max(1.0, abs(forward)), "jvp vs vjp",
+               f"<J v, u> = {forward!r} but <v, J^T u> = {reverse!r}")
+
+    def second_call(self, vg):
+        """The same derivative object at other inputs gives the new value."""
+        other = self.program.inputs(self.seed + 7919)
+        try:
+            expected = run_plain(self.f, other)
+        except Exception:
+            return
+        value, _ = attempt("value_and_grad, second call", lambda: vg(*other))
+        expect_close(value, expected, f"value_and_grad second call at {other!r}")
+
+    def float32(self, grads):
+        args32 = self.program.inputs(self.seed, float32=True)
+        try:
+            value32 = run_plain(self.f, args32)
+        except Exception:
+            return
+        if not np.allclose(as_vector(value32), as_vector(self.value), rtol=1e-4, atol=1e-4):
+            return
+        grads32 = attempt("grad float32", lambda: adc.grad(self.f, wrt=self.positions, jit=False)(*args32))
+        for k, g32, g in zip(self.positions, grads32, grads):
+            expect(np.asarray(g32).dtype == np.float32, "grad float32",
+                   f"gradient {k} has dtype {np.asarray(g32).dtype}")
+            scale = max(1.0, float(np.max(np.abs(g), initial=0)))
+            expect_close(g32, g, "grad float32 vs float64", rtol=1e-3, atol=1e-3 * scale)
+
+    def hessian(self):
+        p = self.positions[0]
+        w = self.directions[p]
+        only = [w if k == p else None for k in range(len(self.args))]
+        H = attempt("hessian", lambda: adc.hessian(self.f, wrt=p, jit=False)(*self.args))
+        shape = np.shape(self.args[p])
+        expect(np.shape(H) == shape + shape, "hessian", f"shape {np.shape(H)}")
+        Hw = np.reshape(H, (int(np.prod(shape)),) * 2) @ np.ravel(w)
+        hv = attempt("hvp", lambda: adc.hvp(self.f, wrt=p, jit=False)(self.args, w))
+        expect_close(np.ravel(hv), Hw, "hvp vs hessian @ v", rtol=1e-8, atol=1e-10)
+        grad = adc.grad(self.f, wrt=p, jit=False)
+        found = derivative(lambda t: as_vector(grad(*shifted(self.args, only, t))))
+        if found is not None:
+            expected, tol = found
+            expect(np.allclose(Hw, expected, rtol=0, atol=10 * tol), "hessian",
+                   f"H v = {Hw!r}, finite differences of grad give {expected!r}")
+
+    def compiled(self, compiled_jvp):
+        """Compiled gradients against pure Python's; the tangent compiled too, or (to save
+        numba's compile time) in pure Python only."""
+        jit_grads = self.gradients(True, "grad jit")
+        for a, b in zip(jit_grads, self.gradients(False)):
+            expect_close(a, b, "grad jit vs python")
+        tangent = self.forward(False)
+        if compiled_jvp:
+            expect_close(self.forward(True, "jvp jit"), tangent, "jvp jit vs python")
+
+
+def check(program, seed, jit=False, second_order=False, compiled_jvp=True):
+    """The outcome of checking ``program`` at the inputs ``program.inputs(seed)``."""
+    return Checker(program, seed).run(jit, second_order, compiled_jvp)
+
+
+def check_program(program, seed, jit=False, second_order=False, tries=3, compiled_jvp=True):
+    """As ``check``, trying other inputs where the function is not smooth or fails."""
+    for k in range(tries):
+        outcome = check(program, seed + 101 * k, jit, second_order, compiled_jvp)
+        if outcome.kind not in ("skip", "discard"):
+            return outcome, seed + 101 * k
+    return outcome, seed + 101 * k
+
+
+def describe(program, seed, outcome):
+    """A reproducible report: the program, its inputs, the outcome."""
+    args = program.inputs(seed)
+    lines = [f"# {outcome.kind} in {outcome.check}", program.source.rstrip(), "",
+             "args = [" + ", ".join(f"np.array({a.tolist()!r})" if isinstance(a, np.ndarray)
+                                    else repr(a) for a in args) + "]",
+             f"# float32 program: {program.float32}; seed {seed}", "", outcome.detail]
+    return "\n".join(lines)

@@ -1,0 +1,69 @@
+"""Check many random programs outside pytest:
+
+    python tests/run_random_programs.py --programs 50000 --compiled 5000 --seed S --jobs 2 \
+        --failures DIR
+
+Program k is ``random_program(seed * 10**7 + k)``; the first ``--compiled`` programs are also
+checked compiled (jit=True). Prints a progress line, then ``N passed, M failed`` with refusals,
+crashes, skipped and discarded counts; writes each failure and crash (program, inputs,
+mismatch) to DIR/<kind>-<k>[-jit].py."""
+import argparse
+import collections
+import multiprocessing
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import program_check                                    # noqa: E402
+from random_programs import random_program              # noqa: E402
+
+
+def quiet_worker():
+    """numba's print writes to file descriptor 1: send it to /dev/null in workers."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+
+
+def run(task):
+    base, k, jit = task
+    program = random_program(base + k)
+    outcome, used = program_check.check_program(program, base + k, jit=jit,
+                                                second_order=not jit and k % 8 == 0)
+    report = program_check.describe(program, used, outcome) if outcome.kind in (
+        "fail", "crash", "refusal") else ""
+    return k, jit, outcome.kind, report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--programs", type=int, default=1000)
+    parser.add_argument("--compiled", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--failures", default=None, help="directory for failing programs")
+    args = parser.parse_args(argv)
+    if args.failures:
+        os.makedirs(args.failures, exist_ok=True)
+    base = args.seed * 10 ** 7
+    tasks = [(base, k, False) for k in range(args.programs)]
+    tasks += [(base, k, True) for k in range(args.compiled)]
+    counts, start = collections.Counter(), time.time()
+    with multiprocessing.Pool(args.jobs, initializer=quiet_worker, maxtasksperchild=500) as pool:
+        for done, (k, jit, kind, report) in enumerate(pool.imap_unordered(run, tasks), 1):
+            counts[kind] += 1
+            if args.failures and kind in ("fail", "crash"):
+                name = f"{kind}-{k}{'-jit' if jit else ''}.py"
+                with open(os.path.join(args.failures, name), "w") as fh:
+                    fh.write(report + "\n")
+            if done % 100 == 0 or done == len(tasks):
+                print(f"[{done}/{len(tasks)} {time.time() - start:.0f}s] " +
+                      ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())),
+                      file=sys.stderr, flush=True)
+    print(f"{counts['pass']} passed, {counts['fail']} failed, {counts['refusal']} refused, "
+          f"{counts['crash']} crashed, {counts['skip']} skipped, {counts['discard']} discarded")
+    return 1 if counts["fail"] or counts["crash"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

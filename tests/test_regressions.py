@@ -1,0 +1,572 @@
+"""Programs that once gave silently wrong derivatives or crashed, each checked against central
+finite differences (reverse and forward mode, compiled and pure Python) or, where adcompiler
+cannot follow Python's semantics, refused with the file, line and a caret."""
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import adcompiler as adc
+from gradcheck import check_both_modes
+
+X3 = np.array([0.5, 1.2, -0.7])
+
+
+# ------------------------------------------------------- adjoints around a loop's back edge
+
+def powers_summed(x):
+    t = 1.0
+    acc = 0.0
+    for i in range(2):
+        t = t * x
+        acc = acc + t
+    return acc
+
+
+def rnn_loss(w, x):
+    h = 0.0
+    s = 0.0
+    for t in range(x.shape[0]):
+        h = math.tanh(w * h + x[t])
+        s += h
+    return s
+
+
+def powers_while(x):
+    t = 1.0
+    acc = 0.0
+    i = 0
+    while i < 3:
+        t = t * x
+        acc = acc + t
+        i += 1
+    return acc
+
+
+def powers_continue(x):
+    t = 1.0
+    acc = 0.0
+    for i in range(4):
+        if i == 1:
+            continue
+        t = t * x
+        acc = acc + t
+    return acc
+
+
+def powers_early_return(x):
+    t = 1.0
+    acc = 0.0
+    for i in range(4):
+        if i == 2:
+            return acc * t
+        t = t * x
+        acc = acc + t
+    return acc
+
+
+def powers_one_branch(x):
+    t = 1.0
+    acc = 0.0
+    for i in range(4):
+        if i % 2 == 0:
+            t = t * x
+        acc = acc + t
+    return acc
+
+
+def times(a, b):
+    return a * b
+
+
+def powers_by_helper(x):
+    t = 1.0
+    acc = 0.0
+    for i in range(3):
+        t = times(t, x)
+        acc = acc + t
+    return acc
+
+
+def written_array_read_whole(x):
+    a = np.ones(2)
+    s = 0.0
+    for i in range(2):
+        s = s + np.sum(a * a) * x
+        a[i] = s
+    return s
+
+
+# ------------------------------------------------------- types, loop variables, slices
+
+def int_accumulator(x):
+    acc = 1
+    for i in range(3):
+        acc = acc * x
+    return acc
+
+
+def int_array_becomes_float(x):
+    a = np.arange(3)
+    for i in range(2):
+        a = a * x
+    return np.sum(a)
+
+
+def float32_times_literal(x):
+    a = x
+    for i in range(3):
+        a = a * 1.5
+    return np.sum(a)
+
+
+def index_after_loop(x, n):
+    for i in range(1, n):
+        x = x * 1.1
+    return x * i
+
+
+def index_kept_by_zero_trips(x, n):
+    i = 7
+    for i in range(3, n):
+        x = x * 1.1
+    return x * i
+
+
+def slice_times_slice(x):
+    a = x * 1.0
+    a[1:] = a[1:] * x[:2]
+    return np.sum(a)
+
+
+def shifted_copy(x):
+    a = x * 1.0
+    a[1:] = a[:-1] * 2.0
+    return np.sum(a * x)
+
+
+def slice_augmented(x):
+    a = x * 1.0
+    a[1:] *= x[:2]
+    return np.sum(a)
+
+
+def pair_or_swap(x):
+    if x > 1:
+        return x * 2, x
+    return x * x, -x
+
+
+def tuple_return_early(x):
+    a, b = pair_or_swap(x)
+    return a * b
+
+
+def twice_and_square(v):
+    return v * 2, v * v
+
+
+def tuple_bound_then_indexed(x):
+    t = twice_and_square(x)
+    return t[0] + t[1]
+
+
+def and_as_value(x, y):
+    z = x and y
+    return z * x
+
+
+def or_as_value(x, y):
+    z = x - 1.0 or y
+    return z * x
+
+
+def scaled(x, y=None, scale=None):
+    if y is None:
+        y = x
+    out = x * y
+    if scale is not None:
+        out = out * scale
+    return out
+
+
+def defaults_none(x):
+    return scaled(x) + scaled(x, 2.0) + scaled(x, scale=3.0)
+
+
+def matmul_call(x):
+    return np.sum(np.matmul(x, x))
+
+
+# ------------------------------------------------------- formerly zero derivatives
+
+def sorted_weighted(x):
+    return np.sum(np.sort(x) * np.arange(3.))
+
+
+def full_of(x):
+    return np.sum(np.full(3, x) * np.arange(3.))
+
+
+def full_like_of(x):
+    return np.sum(np.full_like(np.ones(3), x) * np.arange(3.))
+
+
+def linspace_to(x):
+    return np.sum(np.linspace(0.0, x, 3) * x)
+
+
+def arange_from(x):
+    return np.sum(np.arange(x, 4.0) * x)
+
+
+def arange_step(x):
+    return np.sum(np.arange(0.0, 3.5, x) ** 2)
+
+
+# ------------------------------------------------------- found by the random-program tester
+
+def written_into_arange_times(u):
+    a = np.arange(2) * 0.1
+    a[0] = u[1]
+    return np.sum(a)
+
+
+def index_of_a_loop_that_did_nothing(x):
+    for i in range(3):
+        pass
+    return x[i]
+
+
+def made_and_written_in_iteration(y, x):
+    z = 0.0
+    for i in range(1):
+        v = x * 1.0
+        v[0] = y
+        z = z + np.sum(v * v)
+    return z
+
+
+def unused_write_in_branch(y):
+    if y > 0.2:
+        a = np.zeros(2)
+        a[1] = y
+    return y
+
+
+def or_value_in_while_test(y, u):
+    k = 0
+    while (y or 0.5) > 0.1 and k < 2:
+        k = k + 1
+        u = u * y
+    return np.sum(u)
+
+
+def int_becomes_rows(y):
+    s = 0
+    m = np.ones((2, 3))
+    for row in m:
+        s = s + row * np.sin(y)
+    return np.sum(s)
+
+
+def name_copied_in_loop(y, z):
+    for i in range(2):
+        z = y
+    return z
+
+
+def written_from_itself(u):
+    u[:] = u
+    return np.sum(np.outer(u, u))
+
+
+def negative_base(u):
+    return (-0.25) ** 2 * np.sum(u)
+
+
+def row_rebound_after_loop(x, z):
+    for r in x:
+        x = x * 1.0
+    if z < 0.5:
+        return r * z
+    if r > 0.5:
+        r = r * r
+    return r * 2.0
+
+
+def returned_view_read(W, y):
+    column, doubled = first_column_and_double(W)
+    return np.sum(column * y) + np.sum(doubled)
+
+
+CASES = [
+    (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
+    (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
+    (powers_early_return, (1.3,), 0), (powers_one_branch, (1.3,), 0),
+    (powers_by_helper, (1.3,), 0), (written_array_read_whole, (0.7,), 0),
+    (int_accumulator, (1.5,), 0), (int_array_becomes_float, (1.3,), 0),
+    (index_after_loop, (1.5, 5), 0), (index_kept_by_zero_trips, (1.5, 2), 0),
+    (index_kept_by_zero_trips, (1.5, 5), 0),
+    (slice_times_slice, (X3,), 0), (shifted_copy, (X3,), 0), (slice_augmented, (X3,), 0),
+    (tuple_return_early, (1.3,), 0), (tuple_return_early, (0.7,), 0),
+    (tuple_bound_then_indexed, (1.3,), 0), (and_as_value, (1.3, 2.0), (0, 1)),
+    (or_as_value, (1.3, 2.0), (0, 1)), (or_as_value, (1.0 + 1e-3, 2.0), 1),
+    (defaults_none, (1.5,), 0), (matmul_call, (np.array([[1.0, 2.0], [3.0, 4.0]]),), 0),
+    (sorted_weighted, (np.array([3.0, 1.0, 2.0]),), 0), (full_of, (1.3,), 0),
+    (full_like_of, (1.3,), 0), (linspace_to, (1.3,), 0), (arange_from, (0.5,), 0),
+    (arange_step, (1.3,), 0),
+    (written_into_arange_times, (np.array([0.7, -1.4]),), 0),
+    (index_of_a_loop_that_did_nothing, (np.array([1.0, 2.0, 3.0]),), 0),
+    (made_and_written_in_iteration, (0.8, np.array([0.5, 0.9])), (0, 1)),
+    (unused_write_in_branch, (0.7,), 0),
+    (or_value_in_while_test, (0.7, np.array([1.0, 2.0])), (0, 1)),
+    (name_copied_in_loop, (0.8, 1.5), (0, 1)), (written_from_itself, (np.array([0.5, 1.5]),), 0),
+    (negative_base, (np.array([0.5, 1.5]),), 0),
+    (returned_view_read, (np.arange(6.0).reshape(2, 3), 0.5), (0, 1)),
+    (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 1.08), (0, 1)),
+    (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 0.3), (0, 1)),
+]
+
+
+@pytest.mark.parametrize("func, args, wrt", CASES,
+                         ids=[f"{f.__name__}-{k}" for k, (f, _, _) in enumerate(CASES)])
+def test_derivative_matches_finite_differences(func, args, wrt):
+    check_both_modes(func, args, wrt)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_float32_loop_keeps_float32(jit):
+    x = np.array([1.0, 2.0], np.float32)
+    value, grad = adc.value_and_grad(float32_times_literal, jit=jit)(x)
+    np.testing.assert_allclose(grad, [3.375, 3.375], rtol=1e-6)
+    assert grad.dtype == np.float32
+
+
+def rescaled(x):
+    s = x
+    for i in range(3):
+        s = s * x
+    return s
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_value_and_grad_returns_the_functions_value(jit):
+    value, grad = adc.value_and_grad(rescaled, jit=jit)(1.5)
+    assert value == pytest.approx(1.5 ** 4)
+    assert grad == pytest.approx(4 * 1.5 ** 3)
+    value, grad = adc.value_and_grad(written_array_read_whole, jit=jit)(0.7)
+    assert value == pytest.approx(written_array_read_whole(0.7))
+
+
+# ------------------------------------------------------- locals named in of= and wrt=
+
+def rebound_in_loop(x):
+    s = x
+    for i in range(3):
+        s = s * x + 1
+    return s * 3
+
+
+def written_elementwise(x):
+    a = np.zeros(2)
+    a[0] = x
+    return np.sum(a * a) * x
+
+
+def bound_in_loop_used_there(x):
+    s = 0.0
+    for i in range(3):
+        u = x * i
+        s = s + u * u
+    return s
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_locals_mean_their_last_value(jit):
+    assert adc.grad(rebound_in_loop, wrt="s", jit=jit)(1.2) == pytest.approx(3.0)
+    of_s = adc.grad(rebound_in_loop, of="s", jit=jit)(1.2)
+    assert of_s == pytest.approx(adc.grad(rebound_in_loop, jit=jit)(1.2) / 3)
+    np.testing.assert_allclose(adc.grad(written_elementwise, wrt="a", jit=jit)(1.3),
+                               [2 * 1.3 * 1.3, 0.0])
+    assert adc.adjoints(rebound_in_loop, jit=jit)(1.2)["s"] == pytest.approx(3.0)
+
+
+def test_a_local_reread_in_the_loop_of_its_last_value_is_refused():
+    with pytest.raises(adc.DifferentiationError, match="wrt='u'") as info:
+        adc.grad(bound_in_loop_used_there, wrt="u")
+    assert "test_regressions.py" in str(info.value) and "^" in str(info.value)
+
+
+# ------------------------------------------------------- aliases and views of written arrays
+
+def alias_written(x):
+    a = np.zeros(2)
+    b = a
+    b[0] = x * 2
+    return np.sum(a) * x
+
+
+def view_written(x):
+    a = np.zeros(3)
+    v = a[1:]
+    v[0] = x * 2
+    return np.sum(a) * x
+
+
+def rows_written(x):
+    B = np.zeros((2, 2))
+    for row in B:
+        row[0] = x * 2
+    return np.sum(B) * x
+
+
+def alias_updated_in_place(x):
+    a = np.ones(2) * x
+    b = a
+    a *= x
+    return np.sum(b)
+
+
+def argument_aliased(x):
+    y = x
+    y[0] = 0.0
+    return np.sum(y * x)
+
+
+def fill_first(a, x):
+    a[0] = x
+    return x
+
+
+def helper_writes_argument(x):
+    a = np.zeros(2)
+    t = fill_first(a, x * 2)
+    return np.sum(a) * x
+
+
+def first_column_and_double(p):
+    return p.reshape(3, 2)[:, 0], p * 2
+
+
+def returned_view_written(W):
+    column, doubled = first_column_and_double(W)
+    column[1] *= 0.5
+    return np.sum(W * W) + np.sum(doubled)
+
+
+def tuple_in_loop(x):
+    t = (x, x)
+    for i in range(2):
+        t = (t[0] * x, t[1] + x)
+    return t[0] + t[1]
+
+
+REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name"),
+           (rows_written, 1.3, "second name"), (alias_updated_in_place, 1.3, "in place"),
+           (argument_aliased, X3, "second name"), (helper_writes_argument, 1.3, "writes into"),
+           (tuple_in_loop, 1.3, "tuple 't'"),
+           (returned_view_written, np.arange(6.0).reshape(2, 3), "second name")]
+
+
+@pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
+def test_aliases_of_written_arrays_are_refused(func, x, message):
+    original = np.copy(x)
+    with pytest.raises(adc.DifferentiationError, match=message) as info:
+        adc.grad(func, jit=False)(x)
+    assert "test_regressions.py" in str(info.value) and "^" in str(info.value)
+    np.testing.assert_array_equal(x, original)
+
+
+def test_forward_mode_refuses_them_too():
+    for func, x, message in REFUSED:
+        with pytest.raises(adc.DifferentiationError, match=message):
+            adc.jvp(func, jit=False)((x,), (np.ones_like(x),))
+
+
+# ------------------------------------------------------- print, errors, cache
+
+def loud(x):
+    s = 0.0
+    for i in range(2):
+        print("step", i)
+        s = s + x * i
+    print("done")
+    return s * x
+
+
+def test_print_runs_in_reverse_mode(capsys):
+    assert adc.grad(loud, jit=False)(1.5) == pytest.approx(3.0)
+    assert capsys.readouterr().out == "step 0\nstep 1\ndone\n"
+
+
+def scalar_then_array(x):
+    s = 0.0
+    for i in range(2):
+        s = s + x
+    return np.sum(s)
+
+
+def mismatched(x, y):
+    return np.sum(x * y)
+
+
+def test_int_becoming_an_array_works_as_python_and_is_named_when_compiled():
+    assert adc.grad(int_becomes_rows, jit=False)(0.5) == pytest.approx(6 * np.cos(0.5))
+    with pytest.raises(adc.DifferentiationError, match="jit=False"):
+        adc.grad(int_becomes_rows)(0.5)
+
+
+def test_compile_errors_name_the_users_line():
+    with pytest.raises(adc.DifferentiationError) as info:
+        adc.grad(scalar_then_array)(np.array([1.0, 2.0]))
+    text = str(info.value)
+    assert "test_regressions.py" in text and "for i in range(2):" in text and "^" in text
+    assert "jit=False" in text and "Traceback" not in text
+    np.testing.assert_allclose(adc.grad(scalar_then_array, jit=False)(np.array([1.0, 2.0])),
+                               [2.0, 2.0])
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_run_time_errors_name_the_users_line(jit):
+    with pytest.raises(ValueError) as info:
+        adc.grad(mismatched, jit=jit)(np.ones(2), np.ones(3))
+    text = str(info.value)
+    assert "test_regressions.py" in text and "return np.sum(x * y)" in text
+
+
+def square(x):
+    return x * x
+
+
+def test_a_wrong_cotangent_shape_is_named():
+    _, pullback = adc.vjp(square)(np.ones(3))
+    with pytest.raises(ValueError, match="cotangent 0 has shape"):
+        pullback(np.ones(2))
+
+
+def root(x):
+    return np.sqrt(x)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_sqrt_of_zero_has_an_infinite_slope_in_both_modes(jit):
+    with np.errstate(divide="ignore"):
+        assert adc.grad(root, jit=jit)(0.0) == np.inf
+
+
+def test_an_unwritable_cache_falls_back_to_a_temporary_directory(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")                  # a directory cannot be made below a file
+    script = tmp_path / "script.py"
+    script.write_text("import adcompiler as adc\n"
+                      "def f(x):\n    return x * x\n"
+                      "print(adc.grad(f, jit=False)(3.0))\n")
+    env = {**os.environ, "ADC_CACHE_DIR": str(blocker / "cache")}
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "6.0"
+    assert "cannot write generated code" in run.stderr
