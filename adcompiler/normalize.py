@@ -420,10 +420,12 @@ class Normalizer:
                 self.bind(name, defined[0])     # as in Python: unbound after the other branch
                 self.unset.add(defined[0])
                 continue
-            if before.get(name) in self.unset and any(before[name] in loop.values()
-                                                      for loop in self.open_loops):
+            if before.get(name) in self.unset and (self.library.generated or any(
+                    before[name] in loop.values() for loop in self.open_loops)):
                 # a loop's variable first assigned in the loop has no value to copy from on
                 # entry: a branch in the loop that assigns it writes the loop's name itself
+                # (so does generated code read back, whose flags and results may be unbound
+                # on the path not taken)
                 for block, src in sources:
                     if src not in (None, before[name]):
                         block.append(self.copy_op(before[name], src, False, resets=True))

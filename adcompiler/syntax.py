@@ -4,12 +4,10 @@ are decided by constants."""
 import ast
 import operator
 
-from .parse import _MISSING
-
 VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "expand_dims"}
 STATIC_COMPARISONS = {ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.Eq: operator.eq,
                       ast.NotEq: operator.ne}
-UNKNOWN = _MISSING
+UNKNOWN = object()          # a value that depends on the run
 
 
 def written_arrays(stmt):
