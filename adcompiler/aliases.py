@@ -7,22 +7,33 @@ refused, and so is ``a op= v`` on an array another name shares (Python does it i
 temporary view (``a[1:] * x``) is consumed before any write, and a read of it counts as a read
 of its array.
 """
+import ast
+
 from . import analyze
 
 
-def root(program, name):
-    """The array whose memory ``name`` may share (``name`` itself if it is no view)."""
-    seen = set()
-    while name in program.views and name not in seen:
-        seen.add(name)
-        name = program.views[name][0]
-    return name
+def _groups(program):
+    """Name -> a representative of the names that may share its memory: views, aliases, and
+    the copies that carry a value into a loop or out of a branch (``a_1 = a``)."""
+    parent = {}
+
+    def find(name):
+        while parent.get(name, name) != name:
+            name = parent[name]
+        return name
+    pairs = [(v, base) for v, (base, _, _) in program.views.items()]
+    pairs += [(op.targets[0], op.expr.id) for op in program.ops
+              if op.kind in ("copy", "const") and isinstance(op.expr, ast.Name)]
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return {name: find(name) for pair in pairs for name in pair}
 
 
 def sharing(program, array):
     """Every name that may share memory with ``array``, ``array`` included."""
-    base = root(program, array)
-    return {base} | {v for v in program.views if root(program, v) == base}
+    groups = _groups(program)
+    base = groups.get(array, array)
+    return {array} | {name for name, group in groups.items() if group == base}
 
 
 def check(program, kinds):
@@ -31,18 +42,20 @@ def check(program, kinds):
     if program.generated:
         return
     error = program.parsed.error
-    written = {root(program, op.targets[0]) for op in program.ops if op.kind == "setitem"}
+    groups = _groups(program)
+    written = {groups.get(op.targets[0], op.targets[0]) for op in program.ops
+               if op.kind == "setitem"}
     named = {v: (base, origin) for v, (base, origin, is_named) in program.views.items()
              if is_named and kinds.get(v) != analyze.SCALAR}
     for version, (_, origin) in named.items():
-        if root(program, version) in written:
+        if groups.get(version, version) in written:
             raise error(origin, f"{program.comments[id(origin)]!r} gives a second name to an "
                         "array that is written in place (a view or alias); derivatives follow "
                         "each array under one name: write through the original name, or take "
                         "a copy with .copy()")
-    roots = {root(program, v) for v in named} | {base for base, _ in named.values()}
+    shared = {groups.get(v, v) for v in named}
     for version, origin in program.augmented:
-        if kinds.get(version) != analyze.SCALAR and root(program, version) in roots | set(named):
+        if kinds.get(version) != analyze.SCALAR and groups.get(version, version) in shared:
             raise error(origin, f"{program.comments[id(origin)]!r} changes an array in place "
                         "(as Python does for arrays) while another name refers to it; write "
                         "'a = a + ...' for a new array, or copy the other name with .copy()")

@@ -550,6 +550,12 @@ class Normalizer:
         else:
             raise self.error(it, "a 'for' loop must run over range(...), an array or "
                                  "enumerate(array)")
+        if isinstance(source, ast.Name) and source.id in _stored_names(stmt.body) \
+                and source.id in syntax.written_arrays(stmt):
+            raise self.error(source, f"the loop runs over the array {source.id!r} held when it "
+                             f"started, and its body both writes into and rebinds "
+                             f"{source.id!r}: loop over an index "
+                             f"(for i in range(len({source.id}))) or over a copy")
         array = self.atom(source)
         if not isinstance(array, ast.Name):
             raise self.error(source, "a 'for' loop over values needs an array variable")

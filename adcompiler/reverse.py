@@ -222,9 +222,9 @@ class Primal:
         """True for a copy of an integer into a variable that also holds floats (an
         accumulator started from an int literal, np.arange multiplied in a loop): the copy
         converts, so the variable has one type."""
-        if self.integers is None or op.kind not in ("copy", "const") \
+        if self.integers is None or self.program.generated or op.kind not in ("copy", "const") \
                 or not isinstance(op.expr, (ast.Name, ast.Constant)):
-            return False
+            return False        # (generated code read back: tape values have unknown types)
         target, source = op.targets[0], op.expr
         integer = source.id in self.integers if isinstance(source, ast.Name) else \
             type(source.value) is int

@@ -465,11 +465,19 @@ def tuple_in_loop(x):
     return t[0] + t[1]
 
 
+def rows_of_a_rebound_array(u):
+    for r in u:
+        u[0] += r
+        u = u * 2.0
+    return np.sum(u)
+
+
 REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name"),
            (rows_written, 1.3, "second name"), (alias_updated_in_place, 1.3, "in place"),
            (argument_aliased, X3, "second name"), (helper_writes_argument, 1.3, "writes into"),
            (tuple_in_loop, 1.3, "tuple 't'"),
-           (returned_view_written, np.arange(6.0).reshape(2, 3), "second name")]
+           (returned_view_written, np.arange(6.0).reshape(2, 3), "second name"),
+           (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'")]
 
 
 @pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
