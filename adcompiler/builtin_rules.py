@@ -404,7 +404,12 @@ def _(y, start, stop, num=50):
     stop_bar += np.sum(y_bar * np.linspace(0.0, 1.0, num))
 
 
-@adjoint(np.arange, keeps_integers=True, rank=1)
+def _arange_arguments(args):
+    """np.arange(stop) is np.arange(0, stop)."""
+    return [ast.Constant(0)] + args if len(args) == 1 else args
+
+
+@adjoint(np.arange, keeps_integers=True, rank=1, arguments=_arange_arguments)
 def _(y, start, stop, step=1):
     # y = start + k * step; the length alone depends on stop
     start_bar += np.sum(y_bar)
@@ -414,9 +419,6 @@ def _(y, start, stop, step=1):
 @tangent(np.arange)
 def _(y, start, stop, step=1):
     y_dot = start_dot * np.ones(y.shape[0]) + step_dot * np.arange(y.shape[0])
-
-
-lookup(np.arange).arguments = lambda args: [ast.Constant(0)] + args if len(args) == 1 else args
 
 
 @adjoint(np.sort, rank="x")

@@ -22,9 +22,17 @@ def comment(text):
     return _Comment(ast.Constant(text))
 
 
-class _NegativeBases(ast.NodeTransformer):
-    """``(-0.25) ** 2``: ast.unparse writes a negative number as the base of ``**`` without
-    parentheses (``-0.25 ** 2`` is ``-(0.25 ** 2)``), so it is written as a negation."""
+class _Rendered(ast.NodeTransformer):
+    """A function made ready for ``ast.unparse``: comments become marker statements (their
+    texts collected in ``texts``), and a negative number as the base of ``**`` becomes a
+    negation (unparse writes ``(-0.25) ** 2`` as ``-0.25 ** 2``, which is ``-(0.25 ** 2)``)."""
+
+    def __init__(self):
+        self.texts = []
+
+    def visit__Comment(self, node):
+        self.texts.append(node.value.value)
+        return ast.Expr(ast.Name(_MARK.format(len(self.texts) - 1), ast.Load()))
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
@@ -51,17 +59,10 @@ def _fill_empty_blocks(node):
 
 def function_source(function):
     """Source of one FunctionDef, comments included."""
-    texts = []
-
-    class Marks(ast.NodeTransformer):
-        def visit__Comment(self, node):
-            texts.append(node.value.value)
-            return ast.Expr(ast.Name(_MARK.format(len(texts) - 1), ast.Load()))
-
     _fill_empty_blocks(function)
-    tree = Marks().visit(ast.fix_missing_locations(ast.Module([function], [])))
-    code = ast.unparse(_NegativeBases().visit(tree))
-    return _MARK_LINE.sub(lambda m: f"{m.group(1)}# {texts[int(m.group(2))]}", code)
+    rendered = _Rendered()
+    code = ast.unparse(rendered.visit(ast.fix_missing_locations(ast.Module([function], []))))
+    return _MARK_LINE.sub(lambda m: f"{m.group(1)}# {rendered.texts[int(m.group(2))]}", code)
 
 
 def module_source(functions, header):

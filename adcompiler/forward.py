@@ -29,7 +29,7 @@ class TangentWriter:
         self.active = analyze.active(program, self.wrt, analyze.result_names(program),
                                      analyze.integers(type_map))
         self.primal = Primal(program, self.kinds, module, integers=analyze.integers(type_map))
-        aliases.check(program, self.kinds)
+        aliases.check(program, self.kinds, aliases.Sharing(program))
 
     def dot(self, name):
         return name + self.suffix

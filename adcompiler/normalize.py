@@ -193,6 +193,8 @@ class Normalizer:
         self.lists = set()          # stacks (l = [], l.append(v), v = l.pop()): one each
         self.unset = set()          # names that may be unbound where read (first assigned in a
                                     # loop, or in one branch): copies never read them
+        self.unset_version = {}     # generated code read back: name -> its one version that
+                                    # may be unbound (every path writes that same name)
         self.live = {}              # id(loop statement) -> names live at its head
         self.before_loop = {}       # id(loop statement) -> bindings when it was entered
         self.open_loops = []        # carried variables of the loops being normalized
@@ -305,9 +307,7 @@ class Normalizer:
     def source_text(self, stmt):
         """The statement's source on one line; for a compound statement, its header line."""
         synthetic = getattr(stmt, "adc_synthetic", False)
-        text = ast.get_source_segment(self.p.text, stmt) if self.p.text and not synthetic \
-            else None
-        text = text or ast.unparse(stmt)
+        text = (None if synthetic else self.p.segment(stmt)) or ast.unparse(stmt)
         if isinstance(stmt, (ast.If, ast.For, ast.While)):
             return text.splitlines()[0].strip()
         return " ".join(line.strip() for line in text.splitlines())
@@ -417,18 +417,26 @@ class Normalizer:
                 raise self.error(self.origin, f"tuple {name!r} is assigned in a branch: keep "
                                  "its values in variables of their own (a, b = ...)")
             if name not in before and len(defined) == 1:
-                self.bind(name, defined[0])     # as in Python: unbound after the other branch
-                self.unset.add(defined[0])
+                # as in Python: unbound after the other branch
+                version = self.unset_version.setdefault(name, defined[0]) \
+                    if self.library.generated else defined[0]
+                if version != defined[0]:
+                    block = next(block for block, src in sources if src is not None)
+                    block.append(self.copy_op(version, defined[0], False, resets=True))
+                self.bind(name, version)
+                self.unset.add(version)
                 continue
-            if before.get(name) in self.unset and (self.library.generated or any(
-                    before[name] in loop.values() for loop in self.open_loops)):
+            unbound = [src for src in [before.get(name)] + defined if src in self.unset]
+            if unbound and (self.library.generated or any(
+                    before.get(name) in loop.values() for loop in self.open_loops)):
                 # a loop's variable first assigned in the loop has no value to copy from on
                 # entry: a branch in the loop that assigns it writes the loop's name itself
                 # (so does generated code read back, whose flags and results may be unbound
-                # on the path not taken)
+                # on the path not taken: every branch writes one of those names)
                 for block, src in sources:
-                    if src not in (None, before[name]):
-                        block.append(self.copy_op(before[name], src, False, resets=True))
+                    if src not in (None, unbound[0]):
+                        block.append(self.copy_op(unbound[0], src, False, resets=True))
+                self.bind(name, unbound[0])
                 continue
             version = self.next_version(name)
             constant = all(src in self.constants for _, src in sources if src is not None)
@@ -466,8 +474,10 @@ class Normalizer:
                 version = self.next_version(name)
                 self.ops.append(self.copy_op(version, self.current[name], False))
             else:
-                version = self.next_version(name)
+                version = self.unset_version.get(name) or self.next_version(name)
                 self.unset.add(version)
+                if self.library.generated:
+                    self.unset_version.setdefault(name, version)
             carried[name] = version
             self.bind(name, version)
         self.open_loops.append(carried)

@@ -23,6 +23,20 @@ class ParsedFunction:
     globals: dict
     text: str = ""              # the dedented source the AST was parsed from
 
+    def __post_init__(self):
+        self._lines = self.text.encode().splitlines(keepends=True)
+
+    def segment(self, node):
+        """The source of ``node`` as ``ast.get_source_segment`` gives it, from lines split
+        once (column offsets count UTF-8 bytes)."""
+        if not self._lines or getattr(node, "end_lineno", None) is None:
+            return None
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:
+            return self._lines[first][node.col_offset:node.end_col_offset].decode()
+        return b"".join([self._lines[first][node.col_offset:]] + self._lines[first + 1:last]
+                        + [self._lines[last][:node.end_col_offset]]).decode()
+
     def lookup(self, name):
         """The object ``name`` refers to in the function's closure, globals or builtins."""
         for scope in (self.closure, self.globals, vars(builtins)):

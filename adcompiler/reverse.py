@@ -364,7 +364,8 @@ class Writer:
                                            "used as a stack (append/pop); forward mode (jvp, "
                                            "hessian) can")
         self.active = analyze.active(program, self.wrt, out_names, self.integers)
-        aliases.check(program, self.kinds)
+        self.sharing = aliases.Sharing(program)
+        aliases.check(program, self.kinds, self.sharing)
 
     def types_of(self, node):
         """(rank, is_integer) of an atom."""
@@ -448,7 +449,7 @@ class Writer:
             program.body, self.forward_needs(value + seeds + adjoint + [returned]),
             forward=True)
         unneeded = {tape for array, tape in self.write_sites
-                    if not _read_after_restore(adjoint, tape, aliases.sharing(program, array),
+                    if not _read_after_restore(adjoint, tape, self.sharing.names(array),
                                                self.recompute_reads)}
         adjoint, body = _without_tapes(adjoint, unneeded), _without_tapes(body, unneeded)
         lists = [tape for _, tape in self.write_sites if tape not in unneeded]
@@ -713,7 +714,7 @@ class Writer:
                     self.kinds.get(array), index, self.types_of)
                 share = slot if element else \
                     _call("unbroadcast", _call("copy_of", slot), value)
-                if value.id in aliases.sharing(self.program, array):
+                if value.id in self.sharing.names(array):
                     held = self.fresh(f"{value.id}_share")      # u[:] = u: added to u_bar
                     out.append(_assign(held, share))            # once the write is cleared
                 else:

@@ -134,9 +134,11 @@ def _shares_to(body, param):
 
 def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
             reduces=False, elementwise=None, operator=None, builder=None, keeps_integers=False,
-            constants=(), key=None, linear=False, multilinear=False, rank=None, view=False):
+            constants=(), key=None, linear=False, multilinear=False, rank=None, view=False,
+            arguments=None):
     """Register the decorated template (or, with ``builder=``, the signature) as the rule of
-    ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``)."""
+    ``objs``. ``name`` is how generated code calls it (default: ``np.<name>``/``math.<name>``);
+    ``arguments`` puts a call's positional arguments in the template's order."""
     def decorate(func):
         names, defaults, body = _template_of(func)
         rule = Rule(name=name or canonical_name(objs[0]), key=key or _key(objs[0], name),
@@ -145,7 +147,8 @@ def adjoint(*objs, name=None, broadcast=False, primal=None, differentiable=None,
                     broadcast=broadcast, primal=primal, differentiable=differentiable,
                     reduces=reduces, elementwise=broadcast if elementwise is None else elementwise,
                     operator=operator, keeps_integers=keeps_integers, constants=constants,
-                    linear=linear, multilinear=multilinear, rank=rank, view=view)
+                    linear=linear, multilinear=multilinear, rank=rank, view=view,
+                    arguments=arguments)
         register(objs, rule)
         return func
     return decorate

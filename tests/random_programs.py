@@ -2,7 +2,8 @@
 adcompiler: array and scalar arithmetic, element-wise functions on safe domains, reductions,
 products, shape functions, index reads, loops (range with run-time and zero trip counts, rows,
 enumerate, bounded while), branches, exits, int-literal accumulators, in-place writes through
-aliases and views, helpers (tuples, early returns, keywords) and print.
+aliases and views, helpers (tuples, early returns, keywords, defaults computed when None)
+and print.
 
 `Generator` makes one program from a source of choices: `RandomChoices` (a seed, for the
 long-run script) or `programs()` (a hypothesis strategy, which can shrink). Shapes are tracked
@@ -152,14 +153,14 @@ class Generator:
                  ("({} @ {})", [U, U])],
             V: [("np.sum({}, axis=0)", [M]), ("np.mean({}, axis=1)", [T]),
                 ("{}.max(axis=0)", [M]), ("({} @ {})", [U, M]), ("np.dot({}, {})", [T, U]),
-                ("np.tensordot({}, {}, axes=1)", [T, U]), ("np.squeeze(np.expand_dims({}, 0))", [V]),
+                ("np.tensordot({}, {}, axes=1)", [T, U]), ("np.squeeze(np.expand_dims({}, 0), axis=0)", [V]),
                 (f"{{}}.ravel()[:{L}]", [M]), (f"{{}}.flatten()[{R}:{R + L}]", [M]),
                 (f"np.concatenate(({{}}[:{k}], {{}}[{k}:]))", [V, V]),
                 (f"np.concatenate(({{}}, {{}}[:{L - R}]))", [U, V])],
             U: [("np.sum({}, axis=1)", [M]), ("np.mean({}, axis=0)", [T]),
                 ("{}.min(axis=1)", [M]), ("({} @ {})", [M, V]), ("np.dot({}, {})", [S, U]),
                 ("({} @ {})", [U, S]), ("{}[1:3]", [V]), ("{}[::2]", [V]),
-                ("{}[-2:]", [V]), ("np.squeeze({}[:, :1])", [M]), (f"{{}}.ravel()[::{L}]", [M]),
+                ("{}[-2:]", [V]), ("np.squeeze({}[:, :1], axis=1)", [M]), (f"{{}}.ravel()[::{L}]", [M]),
                 ("np.concatenate(({}[:1], {}[-1:]))", [U, V])],
             M: [("{}.T", [T]), ("np.transpose({})", [T]), ("np.outer({}, {})", [U, V]),
                 ("np.stack(({}, {}))", [V, V]), ("({} @ {})", [S, M]),
@@ -429,9 +430,11 @@ class Generator:
     def stmt_call(self, sc, depth, loop, out):
         name, params, result, default = self.pick(self.helpers)
         args = [self.expr(sc, shape, 1) for shape in params]
+        if default and self.chance(40):
+            args[-1] = "c=" + args[-1]
+        elif default and self.chance(50):
+            args.pop()
         call = f"{name}({', '.join(args)})"
-        if default and self.chance(50):
-            call = f"{name}({', '.join(args[:-1] + ['c=' + args[-1]])})"
         if not isinstance(result, list):
             var = self.fresh("v")
             sc.floats[var] = result
@@ -473,13 +476,21 @@ class Generator:
         params = [self.pick([(), (), (self.L,), (self.R,), (self.R, self.L)])
                   for _ in range(self.c.integer(1, 3))]
         names = [f"p{k}" for k in range(len(params))]
-        if params[-1] == () and self.chance(50):
-            names[-1] = "c=0.5"
+        default = self.pick(["0.5", "None"]) if params[-1] == () and self.chance(50) else None
+        body = []
+        if default is not None:
+            names[-1] = f"c={default}"
+        if default == "None":          # a default computed from the other parameters
+            others = Scope({n: s for n, s in zip(names[:-1], params)})
+            value = self.expr(others, (), 1)
+            body = self.pick([["if c is None:", f"    c = {value}"],
+                              [f"c = {value} if c is None else c"],
+                              ["if c is not None:", "    c = c * 2.0", "else:", f"    c = {value}"]])
         sc = Scope({n.split("=")[0]: s for n, s in zip(names, params)})
         result = (self.pick([(), (), (self.L,)]) if self.chance(60)
                   else [self.pick([(), (self.L,)]) for _ in range(2)])
-        body = self.block(sc, 1, False, self.c.integer(1, 3), result) + [self.ret(sc, result)]
-        self.helpers.append((name, params, result, names[-1] == "c=0.5"))
+        body += self.block(sc, 1, False, self.c.integer(1, 3), result) + [self.ret(sc, result)]
+        self.helpers.append((name, params, result, default is not None))
         return [f"def {name}({', '.join(names)}):"] + indent(body)
 
     def program(self):

@@ -362,6 +362,55 @@ def test_value_and_grad_returns_the_functions_value(jit):
     assert value == pytest.approx(written_array_read_whole(0.7))
 
 
+# random program 288 of seed 11 (the read-back gradient copied an unbound early result)
+def rows_picked(p0):
+    p0 = (p0 + (((1.5 + np.sin(0.7)) ** np.tanh(p0[1])) + p0))
+    for i2 in range(0, 4, 2):
+        a3 = np.empty(2)
+        a3[:] = (p0 % 1.7)
+        a3[1:] = a3[1:] * (a3[i2 % 2] + 1.3)
+        v4 = math.log(1.0 + ((0.7 * i2) % 1.7) ** 2)
+    return np.sum(p0) + ((p0[1] * np.ones((2, 4))) if p0[1] < 0.25 else (p0[0] * np.ones((2, 4))))[-1]
+
+def returns_from_loops_in_branches(x, y, z):
+    v5 = rows_picked((0.1 * np.ones((2, 2)))[:, -2])
+    if z >= 1.1:
+        v6 = rows_picked((np.squeeze(np.expand_dims(x, 0), axis=0)[-2:] if z > z else np.concatenate((x[:2], v5[2:]))[::2]))
+        v6 = rows_picked(np.maximum(v5[::2], np.concatenate((v6[:1], v6[1:]))[-2:]))
+        for k8, r7 in enumerate(v6):
+            if ((1.5 + np.sin(y)) ** np.tanh(r7)) < 1.1:
+                continue
+            if np.sum(np.stack((x, v6))) > 0.1 and np.concatenate((v5[:2], v6[2:]))[-2:][k8 % 2] < 0.5:
+                return np.sum(v5) + np.sum(v6) + r7 + z
+            r7 = (((1.5 + np.sin(1.1)) ** np.tanh(x[k8])) if y > z else np.cos(z))
+    elif y > (-0.7):
+        acc9 = 2
+    else:
+        for i10 in range(0, 4, 2):
+            x = (y * np.concatenate((np.expand_dims(v5, 0), v5.reshape(1, 4)), axis=0)[-1])
+            z = y
+            if i10 == 1:
+                return np.sum(x) + y + z + z
+            v5 = (v5 * np.concatenate((v5[1:3], np.squeeze(np.expand_dims(x, 0), axis=0)[:2])))
+        if np.mean(np.stack((x, np.squeeze(np.expand_dims(v5, 0), axis=0)), axis=1)) > 0.1 and y < 0.5:
+            a11 = np.zeros(4)
+        else:
+            z += z
+            y = np.expm1(np.sin((z ** 3)))
+    return np.sum(x) + y + z + (z and (z * np.ones((2, 2)))[-2, -2])
+
+
+@pytest.mark.parametrize("jit, y, z", [(False, 0.444, -1.389), (False, -1.0, -1.0),
+                                       (False, 0.4, 2.0), (True, -1.0, 2.0)])
+def test_second_derivatives_of_returns_from_loops_in_branches(jit, y, z):
+    x = np.array([-1.331, 1.319, 1.218, 1.334])
+    f = returns_from_loops_in_branches
+    grad = adc.grad(f, jit=False)
+    v = np.array([0.3, -0.5, 0.8, 0.1])
+    expected = (grad(x + 1e-6 * v, y, z) - grad(x - 1e-6 * v, y, z)) / 2e-6
+    np.testing.assert_allclose(adc.hessian(f, jit=jit)(x, y, z) @ v, expected, atol=1e-6)
+
+
 # ------------------------------------------------------- locals named in of= and wrt=
 
 def rebound_in_loop(x):
