@@ -495,12 +495,29 @@ class Normalizer:
             elif name in self.current and name not in _loop_targets(stmt):
                 del self.current[name]
         for name, version in carried.items():
+            if not self.library.generated:
+                self.refuse_read_before_branch_write(body, name, version)
             last = self.current.get(name, version)
             if last != version:
                 if name in self.watch and any(last in op.inputs for op in walk_ops(body)):
                     self.read_in_loop[name] = stmt
                 body.append(self.copy_op(version, last, False, resets=True))
             self.current[name] = version
+
+    def refuse_read_before_branch_write(self, body, name, version):
+        """A loop's variable that may be unbound when the loop starts is written, in a branch,
+        under the loop's own name (there is no value to copy on the other path). An earlier
+        read in the same iteration (other than a copy) would then see the new value when the
+        iteration is replayed for its adjoint: refused."""
+        ops = list(walk_ops(body))
+        writes = [k for k, op in enumerate(ops) if op.resets and op.targets == (version,)
+                  and not any(op is node for node in body)]
+        read = next((op for op in ops[:writes[0]] if version in op.inputs
+                     and op.kind not in ("copy", "const")), None) if writes else None
+        if read is not None:
+            raise self.error(read.origin, f"{name!r} may be unbound when this loop starts, and "
+                             "a branch of the loop rebinds it after this line reads it; "
+                             f"give {name!r} a value before the loop")
 
     def for_statement(self, stmt):
         if stmt.orelse:
@@ -800,7 +817,7 @@ class Normalizer:
                 if not allow_tuple:
                     raise self.error(node, f"tuple {node.id!r} can only be unpacked, indexed "
                                            "by a constant, passed or returned")
-                return self.aliases[version]
+                return copy.deepcopy(self.aliases[version])    # new nodes at every read
             return ast.Name(version, ast.Load())
         obj = self.p.lookup(node.id)
         return self.global_value(node, node.id, obj)

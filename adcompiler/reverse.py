@@ -491,7 +491,9 @@ class Writer:
                     needed |= _reads([op.expr, op.args["index"]])
             for node in _compound_nodes(self.program.body):
                 inside = walk_ops(node.body + (node.orelse if isinstance(node, If) else []))
-                if not any(set(op.targets) & needed or not op.targets for op in inside):
+                index_read = not isinstance(node, If) and node.index in needed  # loop kept
+                if not index_read and not any(set(op.targets) & needed or not op.targets
+                                              for op in inside):
                     continue
                 if isinstance(node, If):
                     needed |= _reads([node.test])

@@ -303,6 +303,23 @@ def returned_view_read(W, y):
     return np.sum(column * y) + np.sum(doubled)
 
 
+def pair(p, q):
+    return np.sum(p), p * q
+
+
+def tuple_element_twice_in_a_product(x):
+    t = pair(x, 2.0)
+    return np.dot(t[1], t[1]) + np.outer(t[1], t[1])[0, 1]
+
+
+def index_of_a_loop_over_a_row(W, z):
+    for r in W:
+        for i in range(len(r)):
+            r = r * z
+        z = z * math.exp(math.tanh(W[0, i]))
+    return z
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -329,6 +346,9 @@ CASES = [
     (returned_view_read, (np.arange(6.0).reshape(2, 3), 0.5), (0, 1)),
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 1.08), (0, 1)),
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 0.3), (0, 1)),
+    (tuple_element_twice_in_a_product, (X3,), 0),
+    (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
+     (0, 1)),
 ]
 
 
@@ -542,6 +562,25 @@ def test_forward_mode_refuses_them_too():
     for func, x, message in REFUSED:
         with pytest.raises(adc.DifferentiationError, match=message):
             adc.jvp(func, jit=False)((x,), (np.ones_like(x),))
+
+
+def rebound_after_an_exit(x, u):
+    for r in u:
+        pass
+    for t in x:
+        if t > 5.0:
+            break
+        r = r * t
+    return r
+
+
+def test_a_variable_maybe_unbound_at_a_loop_read_then_rebound_in_a_branch_is_refused():
+    x, u = np.array([1.0, -0.2, 0.8]), np.array([-0.4, 1.0])
+    assert rebound_after_an_exit(x, u) == pytest.approx(-0.16)
+    for make in (adc.grad, adc.jvp):
+        with pytest.raises(adc.DifferentiationError, match="'r' may be unbound") as info:
+            make(rebound_after_an_exit, jit=False)
+        assert "test_regressions.py" in str(info.value) and "r = r * t" in str(info.value)
 
 
 # ------------------------------------------------------- print, errors, cache
