@@ -524,6 +524,10 @@ class Normalizer:
             raise self.error(stmt, "'for ... else' is not supported")
         index, bounds, row = self.iteration(stmt)
         carried = self.loop_variables(stmt, [row[0]] if row else [])
+        if row and row[1].id in carried.values():   # the loop's name for the array it runs
+            held = self.fresh("t")                  # over, which the body rebinds: it runs
+            self.ops.append(self.copy_op(held, row[1].id, False))   # over the value held first
+            row = (row[0], ast.Name(held, ast.Load()))
         start = bounds[0]
         if index is None:
             index_version = self.fresh("k")

@@ -320,6 +320,16 @@ def index_of_a_loop_over_a_row(W, z):
     return z
 
 
+def runs_over_a_row_it_rebinds(z):
+    v = z * np.ones((3, 2))
+    for r in v:
+        r = r * z
+    for k, s in enumerate(r):
+        r = r * 2.0
+        z = s * z
+    return z + np.sum(r)
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -347,6 +357,7 @@ CASES = [
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 1.08), (0, 1)),
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 0.3), (0, 1)),
     (tuple_element_twice_in_a_product, (X3,), 0),
+    (runs_over_a_row_it_rebinds, (0.55,), 0),
     (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
      (0, 1)),
 ]
