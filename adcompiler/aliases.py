@@ -56,6 +56,15 @@ def check(program, kinds, sharing):
                         "array that is written in place (a view or alias); derivatives follow "
                         "each array under one name: write through the original name, or take "
                         "a copy with .copy()")
+    for op in (op for op in program.ops if op.kind == "call"):
+        changed = {v for v, _ in op.callee.augmented if v in op.callee.params}
+        for param, atom in zip(op.callee.params, op.args):
+            if param in changed and isinstance(atom, ast.Name) and \
+                    kinds.get(atom.id) != analyze.SCALAR:
+                name = op.callee.parsed.name
+                raise error(op.origin, f"{name}() changes its argument {param!r} in place "
+                            f"({param} op= ...), which in Python changes the caller's array; "
+                            f"write '{param} = {param} * ...' (a new array) in {name}()")
     shared = {sharing.of(v) for v in named}
     for version, origin in program.augmented:
         if kinds.get(version) != analyze.SCALAR and sharing.of(version) in shared:

@@ -7,12 +7,14 @@ stencil: where second-order one-sided differences from the left and the right di
 kink, a branch or trip count switching) or the two central steps disagree (a jump). Outcomes:
 pass, skip, discard (the program itself fails in plain Python, or overflows), refusal (a
 ``DifferentiationError``), crash (any other exception), fail (a wrong value)."""
+import ast
 import contextlib
 from dataclasses import dataclass
 import importlib.util
 import io
 import itertools
 import os
+import re
 import sys
 import tempfile
 import traceback
@@ -240,6 +242,65 @@ class Checker:
             self.float32(grads)
         if second_order and np.ndim(self.value) == 0 and "np.prod" not in self.program.source:
             self.hessian()
+        if self.seed % 4 == 1:
+            self.locals_named()
+
+    def locals_named(self):
+        """``of=`` and ``wrt=`` a local against finite differences of the function changed
+        by hand (``return s`` for every return; ``s`` nudged where it is bound the last
+        time): the local means the value it holds when the function returns."""
+        names = local_names(self.program.source)
+        if not names:
+            return
+        name = names[int(np.random.default_rng(self.seed + 2).integers(len(names)))]
+        self.of_local(name)
+        self.wrt_local(name)
+
+    def of_local(self, name):
+        try:
+            of = load(returning(self.program.source, name))
+            last = run_plain(of, self.args)
+        except Exception:
+            return
+        if _integral(last):
+            return
+        found = derivative(lambda t: as_vector(run_plain(of, shifted(self.args, self.directions, t))))
+        grads = optional(f"grad of={name!r}", lambda: adc.grad(
+            self.f, of=name, wrt=self.positions, jit=False)(*self.args))
+        if found is None or grads is None:
+            return
+        expected, tol = float(np.sum(found[0])), found[1] * max(1, np.size(found[0]))
+        actual = dot(grads, self.used())
+        expect(abs(actual - expected) <= tol, f"grad of={name!r}",
+               f"<grad, v> = {actual!r}, finite differences of 'return {name}' give {expected!r}")
+
+    def wrt_local(self, name):
+        nudge = Nudge()
+        try:
+            f = load(nudged(self.program.source, name))
+            f.__globals__["_nudge"] = nudge
+            run_plain(f, self.args)
+        except Exception:
+            return
+        if nudge.count == 0 or _integral(nudge.last):
+            return
+        at, last = nudge.count, nudge.last
+        direction = np.random.default_rng(self.seed + 3).standard_normal(np.shape(last))
+
+        def phi(t):
+            nudge.count, nudge.at, nudge.delta = 0, at, t * direction
+            return as_vector(run_plain(f, self.args))
+        found = derivative(phi)
+        grad = optional(f"grad wrt={name!r}", lambda: adc.grad(self.f, wrt=name, jit=False)(*self.args))
+        if found is None or grad is None:
+            return
+        expect(np.shape(grad) == np.shape(last), f"grad wrt={name!r}",
+               f"gradient shape {np.shape(grad)}, the local's {np.shape(last)}")
+        expected, tol = float(np.sum(found[0])), found[1] * max(1, np.size(found[0]))
+        actual = float(np.sum(np.asarray(grad, np.float64) * direction))
+        expect(abs(actual - expected) <= tol, f"grad wrt={name!r}",
+               f"<grad, v> = {actual!r}, finite differences of {name!r} nudged at its last "
+               f"binding give {expected!r}")
 
     def reverse_forward(self, tangent, grads):
         """<J v, u> = <v, J^T u>, J^T u from vjp for an array output."""
@@ -306,6 +367,90 @@ class Checker:
         tangent = self.forward(False)
         if compiled_jvp:
             expect_close(self.forward(True, "jvp jit"), tangent, "jvp jit vs python")
+
+
+def optional(check, thunk):
+    """A derivative of a local: None where adcompiler refuses it, or says the local is an
+    integer or a constant (it has no derivative to take); a crash otherwise."""
+    try:
+        return attempt(check, thunk)
+    except Stop as stop:
+        detail = stop.outcome.detail
+        if stop.outcome.kind == "refusal" or "is an integer" in detail or \
+                "has no derivative (it comes from" in detail:
+            return None
+        raise
+
+
+def _integral(value):
+    return isinstance(value, (bool, int, np.integer, np.bool_)) or (
+        isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.floating))
+
+
+def _function_f(tree):
+    return next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "f")
+
+
+def local_names(source):
+    """Float-looking locals of ``f``: names it assigns, other than parameters, loop variables
+    and while-loop counters."""
+    f = _function_f(ast.parse(source))
+    params = {a.arg for a in f.args.args}
+    loops = {n.id for node in ast.walk(f) if isinstance(node, ast.For)
+             for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    stored = {n.id for node in ast.walk(f) if isinstance(node, (ast.Assign, ast.AugAssign))
+              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+              for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return sorted(n for n in stored - params - loops if not re.fullmatch(r"k\d+", n))
+
+
+def returning(source, name):
+    """``source`` with every ``return`` of ``f`` returning ``name`` instead."""
+    tree = ast.parse(source)
+    for node in ast.walk(_function_f(tree)):
+        if isinstance(node, ast.Return):
+            node.value = ast.Name(name, ast.Load())
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def nudged(source, name):
+    """``source`` with ``name = _nudge(name)`` after every statement of ``f`` that binds
+    ``name`` or writes into it."""
+    tree = ast.parse(source)
+
+    def binds(stmt):
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+            [stmt.target] if isinstance(stmt, ast.AugAssign) else []
+        return any(isinstance(n, ast.Name) and n.id == name for t in targets for n in ast.walk(t))
+
+    def rewrite(block):
+        out = []
+        for stmt in block:
+            for field in ("body", "orelse"):
+                if isinstance(getattr(stmt, field, None), list):
+                    setattr(stmt, field, rewrite(getattr(stmt, field)))
+            out.append(stmt)
+            if binds(stmt):
+                out.append(ast.parse(f"{name} = _nudge({name})").body[0])
+        return out
+    f = _function_f(tree)
+    f.body = rewrite(f.body)
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+class Nudge:
+    """Counts the bindings of a local; adds ``delta`` to the one numbered ``at``."""
+    def __init__(self):
+        self.count, self.at, self.delta, self.last = 0, None, None, None
+
+    def __call__(self, value):
+        self.count += 1
+        self.last = value
+        if self.count != self.at:
+            return value
+        if isinstance(value, np.ndarray):
+            return (value + self.delta).astype(value.dtype)
+        return type(value)(value + self.delta)
 
 
 def check(program, seed, jit=False, second_order=False, compiled_jvp=True):

@@ -552,12 +552,24 @@ def rows_of_a_rebound_array(u):
     return np.sum(u)
 
 
+def scaled_in_place(p):
+    p *= p[-1]
+    return np.sum(p)
+
+
+def helper_updates_argument(u):
+    a = u * 1.0
+    v = scaled_in_place(a if u[0] < 1.3 else a)
+    return v + np.sum(a)
+
+
 REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name"),
            (rows_written, 1.3, "second name"), (alias_updated_in_place, 1.3, "in place"),
            (argument_aliased, X3, "second name"), (helper_writes_argument, 1.3, "writes into"),
            (tuple_in_loop, 1.3, "tuple 't'"),
            (returned_view_written, np.arange(6.0).reshape(2, 3), "second name"),
-           (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'")]
+           (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'"),
+           (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'")]
 
 
 @pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
