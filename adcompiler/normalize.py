@@ -614,11 +614,13 @@ class Normalizer:
         if truth is not None:
             return self.value(node.body if truth else node.orelse, target)
         test = self.atom(node.test)
-        target = target or self.fresh("t")
+        named, target = target is not None, target or self.fresh("t")
         branches = []
         for side in (node.body, node.orelse):
             outer, self.ops = self.ops, []
             value = self.value(side, target=target)
+            if isinstance(value, ast.Name) and value.id != target:  # may be that array
+                self.views.setdefault(target, (value.id, self.origin, named))
             if not (isinstance(value, ast.Name) and value.id == target):
                 self.ops.append(Op((target,), value, "copy" if isinstance(value, ast.Name)
                                    else "const", self.origin,

@@ -257,7 +257,14 @@ class Primal:
         out = [comment(self.program.comments[id(loop.origin)])]
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
-            body = [self.record(tape, name, var) for var, name in tape.lists.items()] + body
+            # a carried array is recorded as it is (the undo of the iteration's writes into it
+            # restores its elements), but one written under another name (a branch's copy,
+            # whose write a recomputation repeats) as a copy of its value at the start
+            sharing = aliases.Sharing(self.program)
+            written = {op.targets[0] for op in walk_ops(loop.body) if op.kind == "setitem"}
+            body = [self.record(tape, name, var, copy=any(
+                        w != var and sharing.of(w) == sharing.of(var) for w in written))
+                    for var, name in tape.lists.items()] + body
             if tape.slots:
                 body.insert(len(tape.lists), ast.AugAssign(ast.Name(tape.slot, ast.Store()),
                                                            ast.Add(), ast.Constant(1)))

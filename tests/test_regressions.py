@@ -330,6 +330,16 @@ def runs_over_a_row_it_rebinds(z):
     return z + np.sum(r)
 
 
+def written_after_a_branch_copy(u):
+    a = np.ones(2)
+    for r in u:
+        if r > 5.0:
+            a = a * 2.0
+        a[1:] -= r
+        a = a * u[0]
+    return np.sum(a)
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -358,6 +368,7 @@ CASES = [
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 0.3), (0, 1)),
     (tuple_element_twice_in_a_product, (X3,), 0),
     (runs_over_a_row_it_rebinds, (0.55,), 0),
+    (written_after_a_branch_copy, (np.array([0.13, -0.54]),), 0),
     (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
      (0, 1)),
 ]
@@ -552,6 +563,12 @@ def rows_of_a_rebound_array(u):
     return np.sum(u)
 
 
+def chosen_then_written(x):
+    v = np.cos(x) if x[0] > 1.0 else x
+    v[1:] = 0.5
+    return np.sum(v) + np.sum(x * x)
+
+
 def scaled_in_place(p):
     p *= p[-1]
     return np.sum(p)
@@ -569,7 +586,8 @@ REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name
            (tuple_in_loop, 1.3, "tuple 't'"),
            (returned_view_written, np.arange(6.0).reshape(2, 3), "second name"),
            (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'"),
-           (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'")]
+           (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'"),
+           (chosen_then_written, X3, "second name")]
 
 
 @pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
