@@ -82,8 +82,7 @@ class Derivative:
                                      f"{len(program.params)} parameters")
                 item = program.params[item]
             elif item not in program.params and item not in program.locals:
-                raise ValueError(f"wrt={item!r} is not a parameter or local variable of "
-                                 f"{self.func.__name__}")
+                raise self._unknown_name("wrt", item)
             elif item in program.read_in_loop:
                 loop = program.read_in_loop[item]
                 raise program.parsed.error(loop, f"wrt={item!r}: {item} gets its last value "
@@ -101,8 +100,14 @@ class Derivative:
             return
         program = self.program
         if self.of not in program.params and self.of not in program.locals:
-            raise ValueError(f"of={self.of!r} is not a parameter or local variable of "
-                             f"{self.func.__name__}")
+            raise self._unknown_name("of", self.of)
+
+    def _unknown_name(self, keyword, name):
+        if name in self.program.final:      # a local bound to a tuple
+            return ValueError(f"{keyword}={name!r} names a tuple in {self.func.__name__}: "
+                              f"unpack it (a, b = ...) and name one of its values")
+        return ValueError(f"{keyword}={name!r} is not a parameter or local variable of "
+                          f"{self.func.__name__}")
 
     # ------------------------------------------------------------------ specialization
     def _program_for(self, kinds):

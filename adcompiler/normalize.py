@@ -498,6 +498,9 @@ class Normalizer:
             if not self.library.generated:
                 self.refuse_read_before_branch_write(body, name, version)
             last = self.current.get(name, version)
+            if last in self.aliases:
+                raise self.error(stmt, f"tuple {name!r} is bound in this loop and used after "
+                                 f"it: keep its values in variables of their own (a, b = ...)")
             if last != version:
                 if name in self.watch and any(last in op.inputs for op in walk_ops(body)):
                     self.read_in_loop[name] = stmt

@@ -486,6 +486,12 @@ def test_locals_mean_their_last_value(jit):
     assert adc.adjoints(rebound_in_loop, jit=jit)(1.2)["s"] == pytest.approx(3.0)
 
 
+def test_a_tuple_local_in_of_or_wrt_is_named_as_a_tuple():
+    for keyword in ("of", "wrt"):
+        with pytest.raises(ValueError, match=f"{keyword}='t' names a tuple"):
+            adc.grad(tuple_bound_then_indexed, **{keyword: "t"})
+
+
 def test_a_local_reread_in_the_loop_of_its_last_value_is_refused():
     with pytest.raises(adc.DifferentiationError, match="wrt='u'") as info:
         adc.grad(bound_in_loop_used_there, wrt="u")
@@ -569,6 +575,12 @@ def chosen_then_written(x):
     return np.sum(v) + np.sum(x * x)
 
 
+def tuple_bound_in_loop_used_after(x):
+    for i in range(2):
+        t = twice_and_square(x * i)
+    return t[0] + t[1]
+
+
 def scaled_in_place(p):
     p *= p[-1]
     return np.sum(p)
@@ -587,7 +599,8 @@ REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name
            (returned_view_written, np.arange(6.0).reshape(2, 3), "second name"),
            (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'"),
            (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'"),
-           (chosen_then_written, X3, "second name")]
+           (chosen_then_written, X3, "second name"),
+           (tuple_bound_in_loop_used_after, 1.3, "tuple 't' is bound in this loop")]
 
 
 @pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
