@@ -83,6 +83,10 @@ class Derivative:
                 item = program.params[item]
             elif item not in program.params and item not in program.locals:
                 raise self._unknown_name("wrt", item)
+            elif item not in program.params and program.returns_early:
+                raise ValueError(f"wrt={item!r}: {self.func.__name__} returns early, and a "
+                                 f"local's last value then depends on the path taken; "
+                                 f"differentiate with respect to a parameter instead")
             elif item in program.read_in_loop:
                 loop = program.read_in_loop[item]
                 raise program.parsed.error(loop, f"wrt={item!r}: {item} gets its last value "
@@ -134,8 +138,10 @@ class Derivative:
         integers = analyze.integers(analyze.types(program, dict(zip(program.params, kinds))))
         if self.output == ADJOINTS:
             params = [p for p in program.params if p not in integers]
-            locals_ = [n for n in program.locals if n not in program.constant_locals
-                       and program.final[n] not in integers and n not in program.read_in_loop]
+            # a local's last value depends on the path after an early return: left out
+            locals_ = [] if program.returns_early else [
+                n for n in program.locals if n not in program.constant_locals
+                and program.final[n] not in integers and n not in program.read_in_loop]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
             return Spec(tuple(p for p in program.params if p not in integers), None, JVP)

@@ -119,6 +119,7 @@ class Program:
     returned_views: list = field(default_factory=list)  # per returned value: the parameter
                                                         # it may be a view of, or None
     generated: bool = False     # adcompiler's own generated code, read back
+    returns_early: bool = False     # a return before the end (lowered to flags)
 
     @property
     def ops(self):
@@ -290,7 +291,8 @@ class Normalizer:
                        [n for n in locals_ if self.current[n] not in self.aliases],
                        constant, self.comments, self.p, self.callees, self.views,
                        self.augmented, sorted(set(self.p.params) & self.mutated),
-                       self.read_in_loop, self.returned_views(result), self.library.generated)
+                       self.read_in_loop, self.returned_views(result), self.library.generated,
+                       bool(self.p.node.adc_return_value))
 
     def returned_views(self, result):
         """For each returned value, the parameter it may be a view of (``return p[1:]``), or

@@ -486,6 +486,23 @@ def test_locals_mean_their_last_value(jit):
     assert adc.adjoints(rebound_in_loop, jit=jit)(1.2)["s"] == pytest.approx(3.0)
 
 
+def accumulated_then_returned_early(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x * i
+    if s > 0.5:
+        return s * 2.0
+    s = s + 1.0
+    return x
+
+
+def test_a_local_of_a_function_returning_early_is_refused_for_wrt():
+    with pytest.raises(ValueError, match="wrt='s': accumulated_then_returned_early returns early"):
+        adc.grad(accumulated_then_returned_early, wrt="s")
+    assert set(adc.adjoints(accumulated_then_returned_early, jit=False)(1.3)) == {"x"}
+    assert adc.grad(accumulated_then_returned_early, of="s", jit=False)(1.3) == pytest.approx(3.0)
+
+
 def test_a_tuple_local_in_of_or_wrt_is_named_as_a_tuple():
     for keyword in ("of", "wrt"):
         with pytest.raises(ValueError, match=f"{keyword}='t' names a tuple"):
