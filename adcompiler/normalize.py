@@ -529,7 +529,10 @@ class Normalizer:
             raise self.error(stmt, "'for ... else' is not supported")
         index, bounds, row = self.iteration(stmt)
         carried = self.loop_variables(stmt, [row[0]] if row else [])
-        if row and row[1].id in carried.values():   # the loop's name for the array it runs
+        updated = self.updated_in_place(stmt) if row else None
+        if updated in carried:          # Python's iterator reads the array as it is updated
+            row = (row[0], ast.Name(carried[updated], ast.Load()))
+        elif row and row[1].id in carried.values():   # the loop's name for the array it runs
             held = self.fresh("t")                  # over, which the body rebinds: it runs
             self.ops.append(self.copy_op(held, row[1].id, False))   # over the value held first
             row = (row[0], ast.Name(held, ast.Load()))
@@ -562,6 +565,24 @@ class Normalizer:
         self.ops.append(Loop("range", body, carried, stmt, index=index_version, bounds=bounds,
                              flag=flag))
         self.name_last_values(set(carried) & self.watch)
+
+    def updated_in_place(self, stmt):
+        """The name of the array ``for r in a`` runs over if its body updates it only by
+        ``a op= v`` (which Python does in place), else None; both that and a rebinding of
+        ``a`` in one body are refused."""
+        source = stmt.iter.args[0] if isinstance(stmt.iter, ast.Call) else stmt.iter
+        if not isinstance(source, ast.Name):
+            return None
+        targets = {id(n.target) for n in ast.walk(stmt) if isinstance(n, ast.AugAssign)}
+        stores = [n for s in stmt.body for n in ast.walk(s) if isinstance(n, ast.Name)
+                  and isinstance(n.ctx, ast.Store) and n.id == source.id]
+        in_place = [n for n in stores if id(n) in targets]
+        if in_place and len(in_place) < len(stores):
+            raise self.error(in_place[0], f"the loop runs over the array {source.id!r}, which "
+                             f"its body both rebinds and updates in place ({source.id} op= "
+                             f"...): loop over an index (for i in range(len({source.id}))) or "
+                             "over a copy")
+        return source.id if in_place else None
 
     def iteration(self, stmt):
         """(index name or None, (start, stop, step) atoms, (row name, array atom) or None)."""

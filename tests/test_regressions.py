@@ -340,6 +340,24 @@ def written_after_a_branch_copy(u):
     return np.sum(a)
 
 
+def runs_over_an_array_it_updates_in_place(x):
+    u = x * 1.0
+    s = 0.0
+    for r in u:             # Python's iterator reads each value after the updates before it
+        s = s + r * r
+        u += 0.5 * u
+    return s
+
+
+def enumerates_an_array_it_updates_in_a_branch(x, y):
+    u = x * 1.0
+    for k, r in enumerate(u):
+        if r > 0.0:
+            u *= y
+        y = y + r
+    return y
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -368,6 +386,8 @@ CASES = [
     (row_rebound_after_loop, (np.array([0.99, -0.41, 0.6]), 0.3), (0, 1)),
     (tuple_element_twice_in_a_product, (X3,), 0),
     (runs_over_a_row_it_rebinds, (0.55,), 0),
+    (runs_over_an_array_it_updates_in_place, (X3,), 0),
+    (enumerates_an_array_it_updates_in_a_branch, (X3, 0.8), (0, 1)),
     (written_after_a_branch_copy, (np.array([0.13, -0.54]),), 0),
     (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
      (0, 1)),
@@ -586,6 +606,15 @@ def rows_of_a_rebound_array(u):
     return np.sum(u)
 
 
+def rows_of_an_array_updated_and_rebound(u):
+    s = 0.0
+    for r in u:
+        u += r
+        u = u * 2.0
+        s = s + r
+    return s
+
+
 def chosen_then_written(x):
     v = np.cos(x) if x[0] > 1.0 else x
     v[1:] = 0.5
@@ -615,6 +644,7 @@ REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name
            (tuple_in_loop, 1.3, "tuple 't'"),
            (returned_view_written, np.arange(6.0).reshape(2, 3), "second name"),
            (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'"),
+           (rows_of_an_array_updated_and_rebound, np.array([0.5, 1.5]), "updates in place"),
            (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'"),
            (chosen_then_written, X3, "second name"),
            (tuple_bound_in_loop_used_after, 1.3, "tuple 't' is bound in this loop")]
