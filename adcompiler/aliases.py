@@ -57,7 +57,9 @@ def check(program, kinds, sharing):
                         "each array under one name: write through the original name, or take "
                         "a copy with .copy()")
     for op in (op for op in program.ops if op.kind == "call"):
-        changed = {v for v, _ in op.callee.augmented if v in op.callee.params}
+        inside = Sharing(op.callee)         # in a loop, 'p op= v' updates p's loop copy
+        updated = {inside.of(v) for v, _ in op.callee.augmented}
+        changed = {p for p in op.callee.params if inside.of(p) in updated}
         for param, atom in zip(op.callee.params, op.args):
             if param in changed and isinstance(atom, ast.Name) and \
                     kinds.get(atom.id) != analyze.SCALAR:

@@ -93,6 +93,11 @@ class Derivative:
                                            "inside this loop, which reads it again there; "
                                            "a derivative with respect to it would miss those "
                                            "uses: assign the value you mean to a new name")
+            elif item in program.maybe_unbound:
+                raise ValueError(f"wrt={item!r}: {item} is first bound inside a loop or a "
+                                 f"branch of {self.func.__name__} that may not run, so its "
+                                 f"last value has no one place to nudge; give it a value "
+                                 f"before that loop or branch")
             elif item in program.constant_locals:
                 raise ValueError(f"wrt={item!r}: {item} has no derivative (it comes from "
                                  "shapes, comparisons or integer operations)")
@@ -141,7 +146,8 @@ class Derivative:
             # a local's last value depends on the path after an early return: left out
             locals_ = [] if program.returns_early else [
                 n for n in program.locals if n not in program.constant_locals
-                and program.final[n] not in integers and n not in program.read_in_loop]
+                and program.final[n] not in integers and n not in program.read_in_loop
+                and n not in program.maybe_unbound]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
             return Spec(tuple(p for p in program.params if p not in integers), None, JVP)

@@ -29,7 +29,10 @@ class TangentWriter:
         self.active = analyze.active(program, self.wrt, analyze.result_names(program),
                                      analyze.integers(type_map))
         self.primal = Primal(program, self.kinds, module, integers=analyze.integers(type_map))
-        aliases.check(program, self.kinds, aliases.Sharing(program))
+        self.sharing = aliases.Sharing(program)
+        aliases.check(program, self.kinds, self.sharing)
+        self.written = {self.sharing.of(op.targets[0]) for op in program.ops
+                        if op.kind == "setitem"}
 
     def dot(self, name):
         return name + self.suffix
@@ -91,7 +94,7 @@ class TangentWriter:
     def operation(self, op):
         """The primal statement(s) of ``op`` and the tangent statements beside them."""
         if op.kind == "call" and self.active_inputs(op):
-            return [self.call_tangent(op)]
+            return [self.call_tangent(op)]       # a callee's tangents are new arrays
         out = self.primal.operation(op)
         if op.kind in ("push", "pop"):
             return out + self.stack_tangent(op)
@@ -115,7 +118,16 @@ class TangentWriter:
             if _bookkeeping(op) and self.kind(targets[0]) != analyze.SCALAR:
                 tangent = _call("keep_dtype", tangent, _name(targets[0]))
             return out + [_assign(self.dot(targets[0]), tangent)]
-        return out + [_assign(self.dot(targets[0]), self.rule_tangent(op))]
+        tangent = self.rule_tangent(op)
+        if self.owns_tangent(targets[0]) and _may_share(tangent):
+            tangent = _call("copy_of", tangent)
+        return out + [_assign(self.dot(targets[0]), tangent)]
+
+    def owns_tangent(self, name):
+        """True for a new array (not a view) that is later written in place: its tangent,
+        written in step, must not share memory with another tangent (``v = x + 1.0`` has
+        the tangent ``x_dot``)."""
+        return name not in self.program.views and self.sharing.of(name) in self.written
 
     def stack_tangent(self, op):
         """A stack of tangents beside each active stack, pushed and popped with it."""
@@ -259,3 +271,11 @@ class TangentWriter:
             term = replaced({key for key, (q, _) in active.items() if q == p})
             expr = term if expr is None else ast.BinOp(expr, ast.Add(), term)
         return expr
+
+
+def _may_share(expr):
+    """True if ``expr`` may be another array's memory: a name, or a subscript or attribute
+    of one."""
+    while isinstance(expr, (ast.Subscript, ast.Attribute)):
+        expr = expr.value
+    return isinstance(expr, ast.Name)

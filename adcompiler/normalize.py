@@ -120,6 +120,8 @@ class Program:
                                                         # it may be a view of, or None
     generated: bool = False     # adcompiler's own generated code, read back
     returns_early: bool = False     # a return before the end (lowered to flags)
+    maybe_unbound: set = field(default_factory=set)     # locals first bound in a loop or a
+                                                        # branch that may not have run
 
     @property
     def ops(self):
@@ -292,7 +294,8 @@ class Normalizer:
                        constant, self.comments, self.p, self.callees, self.views,
                        self.augmented, sorted(set(self.p.params) & self.mutated),
                        self.read_in_loop, self.returned_views(result), self.library.generated,
-                       bool(self.p.node.adc_return_value))
+                       bool(self.p.node.adc_return_value),
+                       {n for n in locals_ if self.current[n] in self.unset})
 
     def returned_views(self, result):
         """For each returned value, the parameter it may be a view of (``return p[1:]``), or
@@ -328,7 +331,8 @@ class Normalizer:
         one, which later lines read: after a loop carrying it or a write into it, the name then
         stands for one value, the one it holds from here on."""
         for name in sorted(names):
-            if name not in self.current or self.current[name] in self.aliases:
+            if name not in self.current or self.current[name] in self.aliases \
+                    or self.current[name] in self.unset:    # a copy would read it unbound
                 continue
             source = self.current[name]
             version = self.next_version(name)
@@ -644,7 +648,9 @@ class Normalizer:
         branches = []
         for side in (node.body, node.orelse):
             outer, self.ops = self.ops, []
-            value = self.value(side, target=target)
+            # a view gets a name of its own: the target may share either side's memory
+            may_view = isinstance(side, ast.Subscript) or syntax.viewed(side) is not None
+            value = self.value(side, target=None if may_view else target)
             if isinstance(value, ast.Name) and value.id != target:  # may be that array
                 self.views.setdefault(target, (value.id, self.origin, named))
             if not (isinstance(value, ast.Name) and value.id == target):

@@ -358,6 +358,20 @@ def enumerates_an_array_it_updates_in_a_branch(x, y):
     return y
 
 
+def shifted_then_written(x):
+    v = x + 1.0             # the tangent of v is x's: written in step, it must be a copy
+    v[0] = v[1] * 2.0
+    w = x[1:] % 1.7
+    w[:1] = w[:1] * w[1]
+    return np.sum(x) + np.sum(v * v) + np.sum(w)
+
+
+def chosen_view_read_after_a_write(x, y):
+    x = x * 1.0
+    x[:-1] -= np.arctan(x[-2:] if x[-1] > 0.3 else (y * np.ones(3))[1:3])
+    return np.sinh(x) + y
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -388,6 +402,9 @@ CASES = [
     (runs_over_a_row_it_rebinds, (0.55,), 0),
     (runs_over_an_array_it_updates_in_place, (X3,), 0),
     (enumerates_an_array_it_updates_in_a_branch, (X3, 0.8), (0, 1)),
+    (shifted_then_written, (X3,), 0),
+    (chosen_view_read_after_a_write, (np.array([1.28, 1.09, 1.11]), 1.44), (0, 1)),
+    (chosen_view_read_after_a_write, (np.array([1.28, 1.09, 0.11]), 1.44), (0, 1)),
     (written_after_a_branch_copy, (np.array([0.13, -0.54]),), 0),
     (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
      (0, 1)),
@@ -504,6 +521,37 @@ def test_locals_mean_their_last_value(jit):
     np.testing.assert_allclose(adc.grad(written_elementwise, wrt="a", jit=jit)(1.3),
                                [2 * 1.3 * 1.3, 0.0])
     assert adc.adjoints(rebound_in_loop, jit=jit)(1.2)["s"] == pytest.approx(3.0)
+
+
+def bound_in_an_inner_loop(z, n):
+    for i in range(3):
+        for j in range(n + i):      # no trips at first: a is unbound there
+            a = np.ones(2) * z
+            z = z + np.sum(a) * 0.1
+        z = z * 1.5
+    return z
+
+
+def test_a_local_first_bound_in_an_inner_loop_that_may_not_run():
+    for n, expected in ((0, 6.48), (2, 19.34917632)):
+        assert adc.grad(bound_in_an_inner_loop, of="a", jit=False)(0.4, n) == \
+            pytest.approx(expected)
+    assert set(adc.adjoints(bound_in_an_inner_loop, jit=False)(0.4, 0)) == {"z"}
+    with pytest.raises(ValueError, match="first bound inside a loop or a branch"):
+        adc.grad(bound_in_a_loop, wrt="u")
+    assert adc.grad(bound_in_a_loop, of="u", jit=False)(0.4, 3) == pytest.approx(2.0)
+
+
+def bound_in_a_loop(z, n):
+    for i in range(n):
+        u = z * i
+    return u * u
+
+
+def test_forward_mode_leaves_the_tangents_given_unchanged():
+    tangent = np.array([1.0, 2.0, 3.0])
+    adc.jvp(shifted_then_written, jit=False)((X3,), (tangent,))
+    np.testing.assert_array_equal(tangent, [1.0, 2.0, 3.0])
 
 
 def accumulated_then_returned_early(x):
@@ -632,6 +680,16 @@ def scaled_in_place(p):
     return np.sum(p)
 
 
+def scaled_in_place_in_a_loop(p):
+    for i in range(2):
+        p += p[i] * np.ones(2)
+    return np.sum(p)
+
+
+def helper_updates_argument_in_a_loop(u):
+    return scaled_in_place_in_a_loop(u) + np.sum(u)
+
+
 def helper_updates_argument(u):
     a = u * 1.0
     v = scaled_in_place(a if u[0] < 1.3 else a)
@@ -646,6 +704,7 @@ REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name
            (rows_of_a_rebound_array, np.array([0.5, 1.5]), "rebinds 'u'"),
            (rows_of_an_array_updated_and_rebound, np.array([0.5, 1.5]), "updates in place"),
            (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'"),
+           (helper_updates_argument_in_a_loop, np.array([1.2, 0.3]), "changes its argument"),
            (chosen_then_written, X3, "second name"),
            (tuple_bound_in_loop_used_after, 1.3, "tuple 't' is bound in this loop")]
 
