@@ -189,6 +189,7 @@ class Normalizer:
         self.versions = {}
         self.aliases = {}           # version -> ast.Tuple of atoms (tuple values live here)
         self.ops = []
+        self.enclosing = []         # the node lists of the blocks around the current one
         self.constants = set()      # versions without derivative (shapes, flags, literals)
         self.single = set()         # names assigned at most once per run: never versioned
         self.loop_flags = set()     # break/continue flags: local to one loop body, not carried
@@ -346,11 +347,13 @@ class Normalizer:
     def block(self, stmts, prelude=None):
         """Normalize ``stmts`` into a new list of nodes (the current one is kept aside)."""
         outer, origin = self.ops, self.origin
+        self.enclosing.append(outer)
         self.ops = []
         if prelude:
             prelude()
         self.statements(stmts)
         block, self.ops, self.origin = self.ops, outer, origin
+        self.enclosing.pop()
         return block
 
     def statement(self, stmt):
@@ -474,9 +477,10 @@ class Normalizer:
             if self.current.get(name) in self.aliases:
                 raise self.error(stmt, f"tuple {name!r} is rebound in this loop: keep its "
                                  f"values in variables of their own (a, b = {name})")
-            if self.current.get(name) in self.unset:
+            if self.current.get(name) in self.unset and not self.read_here(self.current[name]):
                 version = self.current[name]    # may be unbound here: the loop uses that name
-            elif name in self.current:
+                self.refuse_rebinding_a_value_read(stmt, name, version)
+            elif name in self.current:          # (a line that ran read it: it is bound)
                 version = self.next_version(name)
                 self.ops.append(self.copy_op(version, self.current[name], False))
             else:
@@ -488,6 +492,36 @@ class Normalizer:
             self.bind(name, version)
         self.open_loops.append(carried)
         return carried
+
+    def read_here(self, version):
+        """Whether a line of the current block or of a block around it, not in a branch or a
+        loop, read ``version``: it is then bound from there on."""
+        return any(isinstance(op, Op) and version in _names(op.expr)
+                   for block in self.enclosing + [self.ops] for op in block)
+
+    def refuse_rebinding_a_value_read(self, stmt, name, version):
+        """A loop rebinding a variable that may be unbound when it starts writes its last
+        name, which lines before the loop may have read: their derivatives would see the
+        loop's value, so that is refused."""
+        def reads(nodes):
+            for node in nodes:
+                if isinstance(node, Op) and version in _names(node.expr):
+                    return node
+                if isinstance(node, Loop) and version not in node.carried.values():
+                    found = reads(node.header or []) or reads(node.body)
+                elif isinstance(node, If):
+                    found = reads(node.body) or reads(node.orelse)
+                else:
+                    found = None
+                if found:
+                    return found
+            return None
+        read = next(filter(None, map(reads, self.enclosing + [self.ops])), None)
+        if read is not None:
+            line = read.origin.lineno + self.p.locator.line_offset
+            raise self.error(stmt, f"{name!r} may be unbound when this loop starts and line "
+                             f"{line} read it; the loop rebinds it: give {name!r} a value "
+                             "before that line, or use a new name in this loop")
 
     def close_loop(self, stmt, body, carried):
         """Copy each carried variable's last version back into its loop-level name; the
@@ -1094,6 +1128,10 @@ LIBRARIES = {"numpy", "scipy", "numba", "math", "builtins", "adcompiler"}
 def _from_library(func):
     """True for functions of NumPy and friends: only a rule may differentiate them."""
     return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES
+
+
+def _names(expr):
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
 
 
 def _stored_names(statements):

@@ -372,6 +372,15 @@ def chosen_view_read_after_a_write(x, y):
     return np.sinh(x) + y
 
 
+def last_row_read_then_rebound_by_a_later_loop(W, n):
+    for r in W:
+        pass
+    W = np.sin(W * r)       # r is bound from here on: the next loop starts from its value
+    for i in range(n):
+        r = W[0] * 2.0
+    return np.sum(r)
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -408,6 +417,8 @@ CASES = [
     (written_after_a_branch_copy, (np.array([0.13, -0.54]),), 0),
     (index_of_a_loop_over_a_row, (np.array([[0.61, 0.46, -0.54], [-0.44, 0.44, -0.84]]), 0.7),
      (0, 1)),
+    (last_row_read_then_rebound_by_a_later_loop, (np.array([[0.9, -0.3], [0.1, 1.2]]), 2), 0),
+    (last_row_read_then_rebound_by_a_later_loop, (np.array([[0.9, -0.3], [0.1, 1.2]]), 0), 0),
 ]
 
 
@@ -741,6 +752,26 @@ def test_a_variable_maybe_unbound_at_a_loop_read_then_rebound_in_a_branch_is_ref
         with pytest.raises(adc.DifferentiationError, match="'r' may be unbound") as info:
             make(rebound_after_an_exit, jit=False)
         assert "test_regressions.py" in str(info.value) and "r = r * t" in str(info.value)
+
+
+def read_in_a_branch_then_rebound(W, n):
+    for r in W:
+        pass
+    if n > 1:
+        W = np.sin(W * r)
+    for i in range(n):
+        r = W[0]
+    return np.sum(r)
+
+
+def test_a_variable_maybe_unbound_read_in_a_branch_then_rebound_by_a_loop_is_refused():
+    W = np.array([[0.9, -0.3], [0.1, 1.2]])
+    assert read_in_a_branch_then_rebound(W, 2) == pytest.approx(np.sum(np.sin(W * W[1])[0]))
+    for make in (adc.grad, adc.jvp):
+        with pytest.raises(adc.DifferentiationError, match="'r' may be unbound when this loop "
+                           "starts and line [0-9]+ read it") as info:
+            make(read_in_a_branch_then_rebound, jit=False)
+        assert "test_regressions.py" in str(info.value) and "for i in range(n)" in str(info.value)
 
 
 # ------------------------------------------------------- print, errors, cache
