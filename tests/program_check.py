@@ -7,15 +7,14 @@ stencil: where second-order one-sided differences from the left and the right di
 kink, a branch or trip count switching) or the two central steps disagree (a jump). Outcomes:
 pass, skip, discard (the program itself fails in plain Python, or overflows), refusal (a
 ``DifferentiationError``), crash (any other exception), fail (a wrong value). For one program
-in four, ``of=`` a local is checked too, against the function made to return that local."""
-import ast
+in four, ``of=`` a local is checked too, against the function made to return that local, and
+``wrt=`` a local, against the function with that local nudged where it is last bound."""
 import contextlib
 from dataclasses import dataclass
 import importlib.util
 import io
 import itertools
 import os
-import re
 import sys
 import tempfile
 import traceback
@@ -24,6 +23,7 @@ import warnings
 import numpy as np
 
 import adcompiler as adc
+from local_programs import Nudge, local_names, nudged, returning
 
 STEP = 2e-4
 KINK = 4e-6          # relative disagreement of one-sided differences that means "not smooth"
@@ -247,12 +247,14 @@ class Checker:
             self.locals_named()
 
     def locals_named(self):
-        """``of=`` a local against finite differences of the function changed by hand
-        (``return s`` for every return): the local means the value it holds when the
-        function returns."""
+        """``of=`` and ``wrt=`` a local against finite differences of the function changed by
+        hand (``return s`` for every return; ``s`` nudged where it is last bound): the local
+        means the value it holds when the function returns."""
         names = local_names(self.program.source)
         if names:
-            self.of_local(names[int(np.random.default_rng(self.seed + 2).integers(len(names)))])
+            pick = np.random.default_rng(self.seed + 2).integers(len(names), size=2)
+            self.of_local(names[pick[0]])
+            self.wrt_local(names[pick[1]])
 
     def of_local(self, name):
         try:
@@ -271,6 +273,36 @@ class Checker:
         actual = dot(grads, self.used())
         expect(abs(actual - expected) <= tol, f"grad of={name!r}",
                f"<grad, v> = {actual!r}, finite differences of 'return {name}' give {expected!r}")
+
+    def wrt_local(self, name):
+        """d(output)/d(the last value of ``name``): the value perturbed where it is bound
+        the last time, along a random direction."""
+        nudge = Nudge()
+        try:
+            f = load(nudged(self.program.source, name))
+            f.__globals__["_nudge"] = nudge
+            run_plain(f, self.args)
+        except Exception:
+            return
+        if nudge.count == 0 or _integral(nudge.last) or isinstance(nudge.last, tuple):
+            return
+        at, last = nudge.count, nudge.last
+        direction = np.random.default_rng(self.seed + 3).standard_normal(np.shape(last))
+
+        def phi(t):
+            nudge.count, nudge.at, nudge.delta = 0, at, t * direction
+            return as_vector(run_plain(f, self.args))
+        found = derivative(phi)
+        grad = optional(f"grad wrt={name!r}", lambda: adc.grad(self.f, wrt=name, jit=False)(*self.args))
+        if found is None or grad is None:
+            return
+        expect(np.shape(grad) == np.shape(last), f"grad wrt={name!r}",
+               f"gradient shape {np.shape(grad)}, the local's {np.shape(last)}")
+        expected, tol = float(np.sum(found[0])), found[1] * max(1, np.size(found[0]))
+        actual = float(np.sum(np.asarray(grad, np.float64) * direction))
+        expect(abs(actual - expected) <= tol, f"grad wrt={name!r}",
+               f"<grad, v> = {actual!r}, finite differences of {name!r} nudged at its last "
+               f"binding give {expected!r}")
 
     def reverse_forward(self, tangent, grads):
         """<J v, u> = <v, J^T u>, J^T u from vjp for an array output."""
@@ -341,13 +373,15 @@ class Checker:
 
 def optional(check, thunk):
     """A derivative of a local: None where adcompiler refuses it, or says the local is an
-    integer, a constant or a tuple (it has no one derivative to take); a crash otherwise."""
+    integer, a constant or a tuple, or has no one last value (early returns, first bound in a
+    loop that may not run): it has no one derivative to take; a crash otherwise."""
     try:
         return attempt(check, thunk)
     except Stop as stop:
         detail = stop.outcome.detail
         if stop.outcome.kind == "refusal" or any(clear in detail for clear in (
-                "is an integer", "has no derivative (it comes from", "names a tuple")):
+                "is an integer", "has no derivative (it comes from", "names a tuple",
+                "returns early, and a local's last value", "is first bound inside a loop")):
             return None
         raise
 
@@ -355,32 +389,6 @@ def optional(check, thunk):
 def _integral(value):
     return isinstance(value, (bool, int, np.integer, np.bool_)) or (
         isinstance(value, np.ndarray) and not np.issubdtype(value.dtype, np.floating))
-
-
-def _function_f(tree):
-    return next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "f")
-
-
-def local_names(source):
-    """Float-looking locals of ``f``: names it assigns, other than parameters, loop variables
-    and while-loop counters."""
-    f = _function_f(ast.parse(source))
-    params = {a.arg for a in f.args.args}
-    loops = {n.id for node in ast.walk(f) if isinstance(node, ast.For)
-             for n in ast.walk(node.target) if isinstance(n, ast.Name)}
-    stored = {n.id for node in ast.walk(f) if isinstance(node, (ast.Assign, ast.AugAssign))
-              for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-              for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-    return sorted(n for n in stored - params - loops if not re.fullmatch(r"k\d+", n))
-
-
-def returning(source, name):
-    """``source`` with every ``return`` of ``f`` returning ``name`` instead."""
-    tree = ast.parse(source)
-    for node in ast.walk(_function_f(tree)):
-        if isinstance(node, ast.Return):
-            node.value = ast.Name(name, ast.Load())
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
 def check(program, seed, jit=False, second_order=False, compiled_jvp=True):
