@@ -542,10 +542,13 @@ class Normalizer:
                 raise self.error(stmt, f"tuple {name!r} is bound in this loop and used after "
                                  f"it: keep its values in variables of their own (a, b = ...)")
             if last != version:
-                if name in self.watch and any(last in op.inputs for op in walk_ops(body)):
+                if name in self.watch and _reads_last_value(body, last):
                     self.read_in_loop[name] = stmt
                 body.append(self.copy_op(version, last, False, resets=True))
             self.current[name] = version
+        for name in sorted(self.watch & syntax.written_arrays(stmt) - set(carried)):
+            if name in self.current and _reads_last_value(body, self.current[name]):
+                self.read_in_loop[name] = stmt      # an array written in place: one name
 
     def refuse_read_before_branch_write(self, body, name, version):
         """A loop's variable that may be unbound when the loop starts is written, in a branch,
@@ -1128,6 +1131,47 @@ LIBRARIES = {"numpy", "scipy", "numba", "math", "builtins", "adcompiler"}
 def _from_library(func):
     """True for functions of NumPy and friends: only a rule may differentiate them."""
     return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES
+
+
+def _reads_last_value(body, last):
+    """Whether an operation of a loop's ``body`` may read the value its variable holds when the
+    loop ends: a value it may keep (``last``, or a version copied into it) read where the rest of
+    the iteration may not bind the variable again."""
+    sources = {}
+    for op in walk_ops(body):
+        if op.kind == "copy":
+            sources.setdefault(op.targets[0], set()).update(op.inputs)
+    held, todo = set(), [last]
+    while todo:
+        version = todo.pop()
+        if version not in held:
+            held.add(version)
+            todo.extend(sources.get(version, ()))
+
+    def binds(op):
+        return op.kind != "copy" and bool(held & set(op.targets))
+
+    def uses(op):
+        return bool(held & set(op.inputs)) and not (op.kind == "copy" and op.targets[0] in held)
+
+    def scan(nodes, bound_after):
+        """(a use found, whether every path through ``nodes`` binds the variable), given
+        whether every path after them does."""
+        for node in reversed(nodes):
+            if isinstance(node, Op):
+                if uses(node) and not (bound_after or binds(node)):
+                    return True, bound_after
+                bound_after = bound_after or binds(node)
+            elif isinstance(node, If):
+                found_body, bound_body = scan(node.body, bound_after)
+                found_else, bound_else = scan(node.orelse, bound_after)
+                if found_body or found_else:
+                    return True, bound_after
+                bound_after = bound_body and bound_else
+            elif scan(node.body, bound_after)[0] or scan(node.header or [], bound_after)[0]:
+                return True, bound_after        # a loop inside may run no trips: binds nothing
+        return False, bound_after
+    return scan(body, False)[0]
 
 
 def _names(expr):

@@ -598,10 +598,68 @@ def test_a_tuple_local_in_of_or_wrt_is_named_as_a_tuple():
             adc.grad(tuple_bound_then_indexed, **{keyword: "t"})
 
 
-def test_a_local_reread_in_the_loop_of_its_last_value_is_refused():
-    with pytest.raises(adc.DifferentiationError, match="wrt='u'") as info:
-        adc.grad(bound_in_loop_used_there, wrt="u")
+def rebound_in_one_branch_read_in_later_iterations(x, n):
+    s, a = 0.0, x
+    for i in range(n):
+        s = s + a * x           # in iterations 1 and 2, this reads the last value of a
+        if i < 1:
+            a = x * i
+    return s + a
+
+
+def read_after_its_last_binding_before_a_break(y):
+    a = np.zeros(2)
+    k = 0
+    while y > -0.25 and k < 2:
+        k = k + 1
+        if k % 2 == 0:
+            break
+        a = np.sin(a + y)
+        y = y + a[k % 2]        # reads the last value of a, which the break then keeps
+    return y + np.sum(a)
+
+
+def written_then_summed_in_the_loop(x):
+    a = np.zeros(3)
+    s = 0.0
+    for i in range(3):
+        a[i] = x * i
+        s = s + np.sum(a)       # after the last write, this reads the last value of a
+    return np.sum(a * a) + s
+
+
+def written_in_a_loop(x):
+    a = np.zeros(3)
+    for i in range(3):
+        a[i] = x * i
+    return np.sum(a * a)
+
+
+def doubled_in_a_branch(x, n):
+    a = x
+    for i in range(n):
+        if i < 1:
+            a = a * 2.0
+    return a * 3.0
+
+
+@pytest.mark.parametrize("func", [bound_in_loop_used_there,
+                                  rebound_in_one_branch_read_in_later_iterations,
+                                  read_after_its_last_binding_before_a_break,
+                                  written_then_summed_in_the_loop])
+def test_a_local_reread_in_the_loop_of_its_last_value_is_refused(func):
+    name = "u" if func is bound_in_loop_used_there else "a"
+    args = (0.7, 3) if func is rebound_in_one_branch_read_in_later_iterations else (0.7,)
+    with pytest.raises(adc.DifferentiationError, match=f"wrt='{name}'") as info:
+        adc.grad(func, wrt=name)
     assert "test_regressions.py" in str(info.value) and "^" in str(info.value)
+    assert name not in adc.adjoints(func, jit=False)(*args)
+
+
+def test_a_local_rebound_or_written_in_a_loop_that_does_not_read_it_after_is_not_refused():
+    assert adc.grad(doubled_in_a_branch, wrt="a", jit=False)(0.7, 3) == pytest.approx(3.0)
+    np.testing.assert_allclose(adc.grad(written_in_a_loop, wrt="a", jit=False)(0.7),
+                               [0.0, 1.4, 2.8])
 
 
 # ------------------------------------------------------- aliases and views of written arrays
