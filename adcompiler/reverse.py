@@ -259,15 +259,20 @@ class Primal:
         if tape is not None:
             # a carried array is recorded as it is (the undo of the iteration's writes into it
             # restores its elements), but one written under another name (a branch's copy,
-            # whose write a recomputation repeats) as a copy of its value at the start
+            # whose write a recomputation repeats) is recorded and then replaced by a copy for
+            # the iteration to write into: the recorded array, which other names may share,
+            # keeps its value
             sharing = aliases.Sharing(self.program)
             written = {op.targets[0] for op in walk_ops(loop.body) if op.kind == "setitem"}
-            body = [self.record(tape, name, var, copy=any(
-                        w != var and sharing.of(w) == sharing.of(var) for w in written))
-                    for var, name in tape.lists.items()] + body
+            records = []
+            for var, name in tape.lists.items():
+                records.append(self.record(tape, name, var))
+                if any(w != var and sharing.of(w) == sharing.of(var) for w in written):
+                    records.append(_assign(var, _call("copy_of", _name(var))))
+            body = records + body
             if tape.slots:
-                body.insert(len(tape.lists), ast.AugAssign(ast.Name(tape.slot, ast.Store()),
-                                                           ast.Add(), ast.Constant(1)))
+                body.insert(len(records), ast.AugAssign(ast.Name(tape.slot, ast.Store()),
+                                                        ast.Add(), ast.Constant(1)))
             if counted:
                 out.append(_assign(tape.trips, ast.Constant(0)))
                 body.insert(0, ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),

@@ -381,6 +381,16 @@ def last_row_read_then_rebound_by_a_later_loop(W, n):
     return np.sum(r)
 
 
+def read_then_written_after_a_rebinding_that_may_not_run(x, y, n):
+    x = x * 1.0
+    v = x * x               # its adjoint reads x as it was before the loop wrote into it
+    for i in range(2):
+        for j in range(n):
+            x = y * np.ones(3)
+        x[-1] = y * x[0]
+    return np.sum(v) + np.sum(x)
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -419,6 +429,8 @@ CASES = [
      (0, 1)),
     (last_row_read_then_rebound_by_a_later_loop, (np.array([[0.9, -0.3], [0.1, 1.2]]), 2), 0),
     (last_row_read_then_rebound_by_a_later_loop, (np.array([[0.9, -0.3], [0.1, 1.2]]), 0), 0),
+    (read_then_written_after_a_rebinding_that_may_not_run, (X3, 0.8, 0), (0, 1)),
+    (read_then_written_after_a_rebinding_that_may_not_run, (X3, 0.8, 1), (0, 1)),
 ]
 
 
