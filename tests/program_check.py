@@ -4,7 +4,9 @@ independent finite-difference oracle.
 Finite differences use Richardson extrapolation of central differences along a random
 direction; an input is *skipped* (not judged) where the function is not smooth within the
 stencil: where second-order one-sided differences from the left and the right disagree (a
-kink, a branch or trip count switching) or the two central steps disagree (a jump). Outcomes:
+kink, a branch or trip count switching) or the two central steps disagree (a jump), and a
+disagreement with them is not judged where the program's values grow far beyond its inputs'
+(``finite_differences.largest_intermediate``). Outcomes:
 pass, skip, discard (the program itself fails in plain Python, or overflows), refusal (a
 ``DifferentiationError``), crash (any other exception), fail (a wrong value). For one program
 in four, ``of=`` a local is checked too, against the function made to return that local, and
@@ -23,11 +25,9 @@ import warnings
 import numpy as np
 
 import adcompiler as adc
+from finite_differences import ILL_CONDITIONED, derivative, largest_intermediate
 from local_programs import Nudge, local_names, nudged, returning
 
-STEP = 2e-4
-KINK = 4e-6          # relative disagreement of one-sided differences that means "not smooth"
-TOLERANCE = 2e-6     # relative tolerance of a first derivative against finite differences
 _DIR = tempfile.mkdtemp(prefix="adc_random_programs_")
 _COUNT = itertools.count()
 
@@ -67,10 +67,12 @@ class Program:
 
 
 class Stop(Exception):
-    """Ends a check with an outcome other than pass."""
-    def __init__(self, kind, check, detail):
+    """Ends a check with an outcome other than pass; ``by_differences`` marks a disagreement
+    with finite differences (rather than between two of adcompiler's answers)."""
+    def __init__(self, kind, check, detail, by_differences=False):
         super().__init__(detail)
         self.outcome = Outcome(kind, check, detail)
+        self.by_differences = by_differences
 
 
 def load(source):
@@ -111,26 +113,6 @@ def run_plain(f, args):
     return value
 
 
-def derivative(phi, h=STEP):
-    """(d phi / dt at 0 by Richardson extrapolation, tolerance) or None where phi is not smooth
-    over [-2h, 2h]; phi maps t to a float vector."""
-    try:
-        p = {k: phi(k * h / 2) for k in (-4, -2, -1, 0, 1, 2, 4)}
-    except Exception:
-        return None
-    central, half = (p[2] - p[-2]) / (2 * h), (p[1] - p[-1]) / h
-    richardson = (4 * half - central) / 3
-    right = (-3 * p[0] + 4 * p[2] - p[4]) / (2 * h)
-    left = (3 * p[0] - 4 * p[-2] + p[-4]) / (2 * h)
-    scale = max(1.0, np.max(np.abs(richardson), initial=0))
-    noise = 1e-13 * max(1.0, max(np.max(np.abs(v), initial=0) for v in p.values())) / h
-    limit = KINK * scale + noise
-    if np.max(np.abs(right - left), initial=0) > limit or \
-            np.max(np.abs(central - half), initial=0) > limit:
-        return None
-    return richardson, TOLERANCE * scale + noise
-
-
 def attempt(check, thunk):
     """Run a derivative maker or call: DifferentiationError is a refusal, anything else a crash."""
     try:
@@ -143,9 +125,9 @@ def attempt(check, thunk):
         raise Stop("crash", check, "".join(traceback.format_exception(e)[-6:])) from e
 
 
-def expect(ok, check, detail):
+def expect(ok, check, detail, by_differences=False):
     if not ok:
-        raise Stop("fail", check, detail)
+        raise Stop("fail", check, detail, by_differences)
 
 
 def expect_close(actual, expected, check, rtol=1e-9, atol=1e-12):
@@ -177,6 +159,11 @@ class Checker:
             with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
                 self.compiled(compiled_jvp) if jit else self.python(second_order)
         except Stop as stop:
+            if stop.by_differences:
+                largest = largest_intermediate(self.f, self.args)
+                if largest > ILL_CONDITIONED:
+                    return Outcome("skip", stop.outcome.check, f"intermediate values up to "
+                                   f"{largest:.3g}: finite differences cannot judge it")
             return stop.outcome
         return Outcome("pass")
 
@@ -208,7 +195,7 @@ class Checker:
         actual, expected = dot(gradients, self.used()), float(np.sum(self.fd))
         expect(abs(actual - expected) <= self.tol * max(1, np.size(self.fd)), check,
                f"<grad, v> = {actual!r}, finite differences give {expected!r}; "
-               f"gradients {gradients!r}, v = {self.used()!r}")
+               f"gradients {gradients!r}, v = {self.used()!r}", by_differences=True)
 
     def gradients(self, jit, check="grad"):
         grad = attempt(check, lambda: adc.grad(self.f, wrt=self.positions, jit=jit))
@@ -224,7 +211,7 @@ class Checker:
         expect_close(value, self.value, check + " value")
         expect(np.shape(tangent) == np.shape(self.value), check, f"tangent shape {np.shape(tangent)}")
         expect(np.allclose(as_vector(tangent), self.fd, rtol=0, atol=self.tol), check,
-               f"tangent {tangent!r}, finite differences give {self.fd!r}")
+               f"tangent {tangent!r}, finite differences give {self.fd!r}", by_differences=True)
         return tangent
 
     def python(self, second_order):
@@ -272,7 +259,8 @@ class Checker:
         expected, tol = float(np.sum(found[0])), found[1] * max(1, np.size(found[0]))
         actual = dot(grads, self.used())
         expect(abs(actual - expected) <= tol, f"grad of={name!r}",
-               f"<grad, v> = {actual!r}, finite differences of 'return {name}' give {expected!r}")
+               f"<grad, v> = {actual!r}, finite differences of 'return {name}' give {expected!r}",
+               by_differences=True)
 
     def wrt_local(self, name):
         """d(output)/d(the last value of ``name``): the value perturbed where it is bound
@@ -302,7 +290,7 @@ class Checker:
         actual = float(np.sum(np.asarray(grad, np.float64) * direction))
         expect(abs(actual - expected) <= tol, f"grad wrt={name!r}",
                f"<grad, v> = {actual!r}, finite differences of {name!r} nudged at its last "
-               f"binding give {expected!r}")
+               f"binding give {expected!r}", by_differences=True)
 
     def reverse_forward(self, tangent, grads):
         """<J v, u> = <v, J^T u>, J^T u from vjp for an array output."""
@@ -358,7 +346,8 @@ class Checker:
         if found is not None:
             expected, tol = found
             expect(np.allclose(Hw, expected, rtol=0, atol=10 * tol), "hessian",
-                   f"H v = {Hw!r}, finite differences of grad give {expected!r}")
+                   f"H v = {Hw!r}, finite differences of grad give {expected!r}",
+                   by_differences=True)
 
     def compiled(self, compiled_jvp):
         """Compiled gradients against pure Python's; the tangent compiled too, or (to save
