@@ -119,15 +119,21 @@ class TangentWriter:
                 tangent = _call("keep_dtype", tangent, _name(targets[0]))
             return out + [_assign(self.dot(targets[0]), tangent)]
         tangent = self.rule_tangent(op)
-        if self.owns_tangent(targets[0]) and _may_share(tangent):
+        if self.owns_tangent(targets[0], tangent):
             tangent = _call("copy_of", tangent)
         return out + [_assign(self.dot(targets[0]), tangent)]
 
-    def owns_tangent(self, name):
-        """True for a new array (not a view) that is later written in place: its tangent,
-        written in step, must not share memory with another tangent (``v = x + 1.0`` has
-        the tangent ``x_dot``)."""
-        return name not in self.program.views and self.sharing.of(name) in self.written
+    def owns_tangent(self, name, tangent):
+        """True where ``name`` is a new array (not a view) whose tangent may be another
+        tangent's memory (``v = x + 1.0`` has the tangent ``x_dot``) and either array is
+        written in place: a tangent is written in step with its array, so the two must not
+        share memory."""
+        shared = _shared_name(tangent)
+        if name in self.program.views or shared is None:
+            return False
+        if shared.endswith(self.suffix):
+            shared = shared[:-len(self.suffix)]
+        return bool({self.sharing.of(name), self.sharing.of(shared)} & self.written)
 
     def stack_tangent(self, op):
         """A stack of tangents beside each active stack, pushed and popped with it."""
@@ -273,9 +279,9 @@ class TangentWriter:
         return expr
 
 
-def _may_share(expr):
-    """True if ``expr`` may be another array's memory: a name, or a subscript or attribute
-    of one."""
+def _shared_name(expr):
+    """The name whose memory ``expr`` may be (a name, or a subscript or attribute of one), or
+    None for a new value."""
     while isinstance(expr, (ast.Subscript, ast.Attribute)):
         expr = expr.value
-    return isinstance(expr, ast.Name)
+    return expr.id if isinstance(expr, ast.Name) else None

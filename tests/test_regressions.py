@@ -366,6 +366,17 @@ def shifted_then_written(x):
     return np.sum(x) + np.sum(v * v) + np.sum(w)
 
 
+def shifted_then_its_source_written(x, y):
+    a = x * y
+    v = a[1:] + 0.0         # a new array with a's tangent: the write into a must not reach it
+    w = a % 1.7
+    a[2] -= np.tanh(y)
+    for i in range(2):
+        u = a[:2] - 1.0
+        a[i] = np.sin(y * i)
+    return np.sum(v * v) + np.sum(w * w) + np.sum(u * u) + np.sum(a)
+
+
 def chosen_view_read_after_a_write(x, y):
     x = x * 1.0
     x[:-1] -= np.arctan(x[-2:] if x[-1] > 0.3 else (y * np.ones(3))[1:3])
@@ -422,6 +433,7 @@ CASES = [
     (runs_over_an_array_it_updates_in_place, (X3,), 0),
     (enumerates_an_array_it_updates_in_a_branch, (X3, 0.8), (0, 1)),
     (shifted_then_written, (X3,), 0),
+    (shifted_then_its_source_written, (X3, 0.53), (0, 1)),
     (chosen_view_read_after_a_write, (np.array([1.28, 1.09, 1.11]), 1.44), (0, 1)),
     (chosen_view_read_after_a_write, (np.array([1.28, 1.09, 0.11]), 1.44), (0, 1)),
     (written_after_a_branch_copy, (np.array([0.13, -0.54]),), 0),
