@@ -93,6 +93,13 @@ class Derivative:
                                            "inside this loop, which reads it again there; "
                                            "a derivative with respect to it would miss those "
                                            "uses: assign the value you mean to a new name")
+            elif item in program.read_before_kept:
+                raise program.parsed.error(
+                    program.read_before_kept[item],
+                    f"wrt={item!r}: a later branch or loop may leave {item} as it is here, so "
+                    f"its last value may be the one this line reads; a derivative with respect "
+                    f"to the final value would miss this use: assign the value you mean to a "
+                    f"new name")
             elif item in program.maybe_unbound:
                 raise ValueError(f"wrt={item!r}: {item} is first bound inside a loop or a "
                                  f"branch of {self.func.__name__} that may not run, so its "
@@ -147,7 +154,7 @@ class Derivative:
             locals_ = [] if program.returns_early else [
                 n for n in program.locals if n not in program.constant_locals
                 and program.final[n] not in integers and n not in program.read_in_loop
-                and n not in program.maybe_unbound]
+                and n not in program.read_before_kept and n not in program.maybe_unbound]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
             return Spec(tuple(p for p in program.params if p not in integers), None, JVP)

@@ -122,6 +122,8 @@ class Program:
     returns_early: bool = False     # a return before the end (lowered to flags)
     maybe_unbound: set = field(default_factory=set)     # locals first bound in a loop or a
                                                         # branch that may not have run
+    read_before_kept: dict = field(default_factory=dict)  # name -> a statement that reads a
+                            # value a later branch or loop may keep as its last, before then
 
     @property
     def ops(self):
@@ -206,6 +208,7 @@ class Normalizer:
                                     # bound to a user name): views and aliases of arrays
         self.augmented = []         # (version before, origin) of 'name op= value'
         self.read_in_loop = {}      # watched name -> loop whose body reads its last value
+        self.owner = {}             # version -> the user variable it is a version of
         self.known = dict.fromkeys(nones)   # version -> the constant it holds on the path
                                             # being read (a parameter given None: None)
         self.locals = []
@@ -226,18 +229,19 @@ class Normalizer:
     def next_version(self, name):
         """The name the next assignment to user variable ``name`` binds."""
         if name in self.single:
-            return name
-        if name not in self.current and name not in self.versions:
+            version = name
+        elif name not in self.current and name not in self.versions:
             self.versions[name] = 0             # the bare name is taken from now on
-            return name
-        k = self.versions.get(name, 0)
-        while True:
-            k += 1
-            candidate = f"{name}_{k}"
-            if candidate not in self.taken:
-                self.versions[name] = k
-                self.taken.add(candidate)
-                return candidate
+            version = name
+        else:
+            k = self.versions.get(name, 0) + 1
+            while f"{name}_{k}" in self.taken:
+                k += 1
+            self.versions[name] = k
+            version = f"{name}_{k}"
+            self.taken.add(version)
+        self.owner[version] = name
+        return version
 
     def bind(self, name, version):
         if name not in self.current and name not in self.locals:
@@ -290,13 +294,18 @@ class Normalizer:
         name = self.library.unique(self.p.name)
         locals_ = [n for n in self.locals if n in self.current]
         constant = {n for n in locals_ if self.current[n] in self.constants}
+        read_before_kept = {}
+        for n in sorted(self.watch & set(locals_) - set(self.read_in_loop)):
+            read = _read_of_last_value(self.ops, self.current[n], own=False, owner=self.owner)
+            if read is not None:
+                read_before_kept[n] = read.origin
         return Program(name, list(self.p.params), self.ops, result, dict(self.current),
                        [n for n in locals_ if self.current[n] not in self.aliases],
                        constant, self.comments, self.p, self.callees, self.views,
                        self.augmented, sorted(set(self.p.params) & self.mutated),
                        self.read_in_loop, self.returned_views(result), self.library.generated,
                        bool(self.p.node.adc_return_value),
-                       {n for n in locals_ if self.current[n] in self.unset})
+                       {n for n in locals_ if self.current[n] in self.unset}, read_before_kept)
 
     def returned_views(self, result):
         """For each returned value, the parameter it may be a view of (``return p[1:]``), or
@@ -542,12 +551,12 @@ class Normalizer:
                 raise self.error(stmt, f"tuple {name!r} is bound in this loop and used after "
                                  f"it: keep its values in variables of their own (a, b = ...)")
             if last != version:
-                if name in self.watch and _reads_last_value(body, last):
+                if name in self.watch and _read_of_last_value(body, last):
                     self.read_in_loop[name] = stmt
                 body.append(self.copy_op(version, last, False, resets=True))
             self.current[name] = version
         for name in sorted(self.watch & syntax.written_arrays(stmt) - set(carried)):
-            if name in self.current and _reads_last_value(body, self.current[name]):
+            if name in self.current and _read_of_last_value(body, self.current[name]):
                 self.read_in_loop[name] = stmt      # an array written in place: one name
 
     def refuse_read_before_branch_write(self, body, name, version):
@@ -1133,13 +1142,17 @@ def _from_library(func):
     return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES
 
 
-def _reads_last_value(body, last):
-    """Whether an operation of a loop's ``body`` may read the value its variable holds when the
-    loop ends: a value it may keep (``last``, or a version copied into it) read where the rest of
-    the iteration may not bind the variable again."""
+def _read_of_last_value(body, last, own=True, owner=None):
+    """An operation of ``body`` that may read the value its variable holds at the end of
+    ``body``: a value it may keep (``last``, or a version copied into it) read where the rest of
+    ``body`` may not bind the variable again; None if there is none. ``own``: reads of ``last``
+    itself count (in a loop's body they read it in the iteration that bound it; over a whole
+    function they are the final value's own uses). ``owner`` (version -> user name): follow
+    only copies between versions of one name (``y = x`` gives y a value of its own)."""
     sources = {}
     for op in walk_ops(body):
-        if op.kind == "copy":
+        if op.kind == "copy" and (owner is None or owner.get(op.targets[0], op.targets[0]) ==
+                                  owner.get(op.inputs[0], op.inputs[0])):
             sources.setdefault(op.targets[0], set()).update(op.inputs)
     held, todo = set(), [last]
     while todo:
@@ -1147,30 +1160,33 @@ def _reads_last_value(body, last):
         if version not in held:
             held.add(version)
             todo.extend(sources.get(version, ()))
+    read = held if own else held - {last}
 
     def binds(op):
         return op.kind != "copy" and bool(held & set(op.targets))
 
     def uses(op):
-        return bool(held & set(op.inputs)) and not (op.kind == "copy" and op.targets[0] in held)
+        return bool(read & set(op.inputs)) and not (op.kind == "copy" and op.targets[0] in held)
 
     def scan(nodes, bound_after):
-        """(a use found, whether every path through ``nodes`` binds the variable), given
-        whether every path after them does."""
+        """(a use found or None, whether every path through ``nodes`` binds the variable),
+        given whether every path after them does."""
         for node in reversed(nodes):
             if isinstance(node, Op):
                 if uses(node) and not (bound_after or binds(node)):
-                    return True, bound_after
+                    return node, bound_after
                 bound_after = bound_after or binds(node)
             elif isinstance(node, If):
                 found_body, bound_body = scan(node.body, bound_after)
                 found_else, bound_else = scan(node.orelse, bound_after)
                 if found_body or found_else:
-                    return True, bound_after
+                    return found_body or found_else, bound_after
                 bound_after = bound_body and bound_else
-            elif scan(node.body, bound_after)[0] or scan(node.header or [], bound_after)[0]:
-                return True, bound_after        # a loop inside may run no trips: binds nothing
-        return False, bound_after
+            else:                               # a loop inside may run no trips: binds nothing
+                found = scan(node.body, bound_after)[0] or scan(node.header or [], bound_after)[0]
+                if found:
+                    return found, bound_after
+        return None, bound_after
     return scan(body, False)[0]
 
 

@@ -667,14 +667,38 @@ def doubled_in_a_branch(x, n):
     return a * 3.0
 
 
-@pytest.mark.parametrize("func", [bound_in_loop_used_there,
-                                  rebound_in_one_branch_read_in_later_iterations,
-                                  read_after_its_last_binding_before_a_break,
-                                  written_then_summed_in_the_loop])
-def test_a_local_reread_in_the_loop_of_its_last_value_is_refused(func):
-    name = "u" if func is bound_in_loop_used_there else "a"
-    args = (0.7, 3) if func is rebound_in_one_branch_read_in_later_iterations else (0.7,)
-    with pytest.raises(adc.DifferentiationError, match=f"wrt='{name}'") as info:
+def read_then_kept_by_a_branch(x, c):
+    a = x * 2.0
+    s = a * 3.0             # reads the value a keeps as its last where c <= 0
+    if c > 0:
+        a = a + 1.0
+    return s + a
+
+
+def read_then_kept_by_a_loop(x, n):
+    a = np.empty(2)
+    a[:] = x * 2.0
+    s = np.sum(a * 3.0)     # reads the value a keeps as its last where the loop runs no trips
+    for i in range(n):
+        a = a + 1.0
+    return s + np.sum(a)
+
+
+MISSED_USES = [
+    (bound_in_loop_used_there, "u", (0.7,), "which reads it again there"),
+    (rebound_in_one_branch_read_in_later_iterations, "a", (0.7, 3), "which reads it again"),
+    (read_after_its_last_binding_before_a_break, "a", (0.7,), "which reads it again there"),
+    (written_then_summed_in_the_loop, "a", (0.7,), "which reads it again there"),
+    (read_then_kept_by_a_branch, "a", (0.7, -1), "may leave a as it is here"),
+    (read_then_kept_by_a_loop, "a", (0.7, 0), "may leave a as it is here"),
+]
+
+
+@pytest.mark.parametrize("func, name, args, message", MISSED_USES,
+                         ids=[case[0].__name__ for case in MISSED_USES])
+def test_a_local_whose_last_value_is_read_where_wrt_would_miss_it_is_refused(
+        func, name, args, message):
+    with pytest.raises(adc.DifferentiationError, match=f"wrt='{name}'.*{message}") as info:
         adc.grad(func, wrt=name)
     assert "test_regressions.py" in str(info.value) and "^" in str(info.value)
     assert name not in adc.adjoints(func, jit=False)(*args)
