@@ -6,7 +6,8 @@ direction; an input is *skipped* (not judged) where the function is not smooth w
 stencil: where second-order one-sided differences from the left and the right disagree (a
 kink, a branch or trip count switching) or the two central steps disagree (a jump), and a
 disagreement with them is not judged where the program's values grow far beyond its inputs'
-(``finite_differences.largest_intermediate``). Outcomes:
+(``finite_differences.largest_intermediate``), or where all checks pass with a finer step
+(the step was too coarse for the program). Outcomes:
 pass, skip, discard (the program itself fails in plain Python, or overflows), refusal (a
 ``DifferentiationError``), crash (any other exception), fail (a wrong value). For one program
 in four, ``of=`` a local is checked too, against the function made to return that local, and
@@ -25,7 +26,7 @@ import warnings
 import numpy as np
 
 import adcompiler as adc
-from finite_differences import ILL_CONDITIONED, derivative, largest_intermediate
+from finite_differences import ILL_CONDITIONED, STEP, derivative, largest_intermediate
 from local_programs import Nudge, local_names, nudged, returning
 
 _DIR = tempfile.mkdtemp(prefix="adc_random_programs_")
@@ -149,8 +150,8 @@ def dot(gradients, directions):
 class Checker:
     """The checks of one program at one input; ``run`` returns an ``Outcome``."""
 
-    def __init__(self, program, seed):
-        self.program, self.seed = program, seed
+    def __init__(self, program, seed, step=STEP):
+        self.program, self.seed, self.step = program, seed, step
         self.positions = program.float_positions
 
     def run(self, jit=False, second_order=False, compiled_jvp=True):
@@ -159,13 +160,25 @@ class Checker:
             with contextlib.redirect_stdout(io.StringIO()), np.errstate(all="ignore"):
                 self.compiled(compiled_jvp) if jit else self.python(second_order)
         except Stop as stop:
-            if stop.by_differences:
-                largest = largest_intermediate(self.f, self.args)
-                if largest > ILL_CONDITIONED:
-                    return Outcome("skip", stop.outcome.check, f"intermediate values up to "
-                                   f"{largest:.3g}: finite differences cannot judge it")
+            if stop.by_differences and self.step == STEP:
+                return self.judged_again(stop.outcome, jit, second_order, compiled_jvp)
             return stop.outcome
         return Outcome("pass")
+
+    def judged_again(self, outcome, *how):
+        """A disagreement with finite differences where they may be wrong: where the program's
+        values grow far beyond its inputs' (they cannot judge it), or where a feature finer
+        than the step (``x % c`` of a fast-changing ``x``) fools their smoothness test: if all
+        checks pass with a step 10, 100 or 1000 times finer, they had not converged."""
+        largest = largest_intermediate(self.f, self.args)
+        if largest > ILL_CONDITIONED:
+            return Outcome("skip", outcome.check, f"intermediate values up to {largest:.3g}: "
+                           "finite differences cannot judge it")
+        for finer in (STEP / 10, STEP / 100, STEP / 1000):
+            if Checker(self.program, self.seed, finer).run(*how).kind == "pass":
+                return Outcome("skip", outcome.check, f"finite differences with step {STEP} "
+                               f"had not converged: all checks pass with step {finer:g}")
+        return outcome
 
     def prepare(self):
         try:
@@ -178,7 +191,8 @@ class Checker:
         self.directions = [None if s is None else float(rng.standard_normal()) if s == ()
                            else rng.standard_normal(s) for _, s in self.program.params]
         self.cotangent = rng.standard_normal(np.shape(self.value))
-        found = derivative(lambda t: as_vector(run_plain(self.f, shifted(self.args, self.directions, t))))
+        found = derivative(lambda t: as_vector(run_plain(self.f, shifted(self.args, self.directions, t))),
+                           self.step)
         if found is None:
             raise Stop("skip", "finite differences", "not smooth at this input")
         self.fd, self.tol = found
@@ -251,7 +265,8 @@ class Checker:
             return
         if _integral(last):
             return
-        found = derivative(lambda t: as_vector(run_plain(of, shifted(self.args, self.directions, t))))
+        found = derivative(lambda t: as_vector(run_plain(of, shifted(self.args, self.directions, t))),
+                           self.step)
         grads = optional(f"grad of={name!r}", lambda: adc.grad(
             self.f, of=name, wrt=self.positions, jit=False)(*self.args))
         if found is None or grads is None:
@@ -280,7 +295,7 @@ class Checker:
         def phi(t):
             nudge.count, nudge.at, nudge.delta = 0, at, t * direction
             return as_vector(run_plain(f, self.args))
-        found = derivative(phi)
+        found = derivative(phi, self.step)
         grad = optional(f"grad wrt={name!r}", lambda: adc.grad(self.f, wrt=name, jit=False)(*self.args))
         if found is None or grad is None:
             return
@@ -342,7 +357,7 @@ class Checker:
         hv = attempt("hvp", lambda: adc.hvp(self.f, wrt=p, jit=False)(self.args, w))
         expect_close(np.ravel(hv), Hw, "hvp vs hessian @ v", rtol=1e-8, atol=1e-10)
         grad = adc.grad(self.f, wrt=p, jit=False)
-        found = derivative(lambda t: as_vector(grad(*shifted(self.args, only, t))))
+        found = derivative(lambda t: as_vector(grad(*shifted(self.args, only, t))), self.step)
         if found is not None:
             expected, tol = found
             expect(np.allclose(Hw, expected, rtol=0, atol=10 * tol), "hessian",

@@ -7,9 +7,10 @@ Program k is ``random_program(seed * 10**7 + k)``, k from ``--start`` (0); the f
 ``--compiled`` of them are also checked compiled (jit=True: their gradients, and the tangents
 of one program in four). numba compiles them without LLVM's optimizations (``NUMBA_OPT=0``,
 unless set), which halves its compile time and does not change what the code computes; numba's
-cache then goes to a temporary directory (``NUMBA_CACHE_DIR``, unless set). Prints a progress line, then ``N passed, M failed``
-with refusals, crashes, skipped and discarded counts, then (on stderr) the refusals counted by
-reason; writes each failure and crash (program, inputs, mismatch) to DIR/<kind>-<k>[-jit].py."""
+cache then goes to a temporary directory (``NUMBA_CACHE_DIR``, unless set). Prints a progress
+line, then ``N passed, M failed`` with refusals, crashes, skipped and discarded counts, then (on
+stderr) the refusals counted by reason; writes each failure and crash (program, inputs,
+mismatch) to DIR/<kind>-<k>[-jit].py."""
 import argparse
 import atexit
 import collections

@@ -1,5 +1,6 @@
 """The random-program checker itself: a wrong derivative is a failure, and a disagreement
-with finite differences where they cannot judge (values far beyond the inputs') is not."""
+with finite differences where they cannot judge (values far beyond the inputs') or have not
+converged (a feature finer than their step) is not."""
 import program_check
 from program_check import Program
 
@@ -30,6 +31,13 @@ def f(x):
     return np.arctan(v / (1.5 + np.sin(v * v)))
 '''
 
+FINER_THAN_THE_STEP = '''import numpy as np
+
+
+def f(x):
+    return x + 1e-10 * np.sin(x * 1e5)
+'''
+
 
 def test_a_wrong_derivative_is_a_failure():
     outcome = program_check.check(Program(WRONG_RULE, [("x", (3,))]), 5)
@@ -40,4 +48,12 @@ def test_a_disagreement_where_values_grow_far_beyond_the_inputs_is_not_judged():
     program = Program(ILL_CONDITIONED, [("x", ())])
     judged = [program_check.check(program, seed) for seed in range(4)]
     assert {o.kind for o in judged} == {"skip"}, judged
-    assert any("finite differences cannot judge it" in o.detail for o in judged), judged
+    assert all("finite differences cannot judge it" in o.detail for o in judged), judged
+
+
+def test_a_disagreement_that_a_finer_step_resolves_is_not_judged():
+    program = Program(FINER_THAN_THE_STEP, [("x", ())])
+    judged = [program_check.check(program, seed) for seed in range(6)]
+    resolved = [o for o in judged if o.kind == "skip"]
+    assert resolved and {o.kind for o in judged} <= {"pass", "skip"}, judged
+    assert all("had not converged" in o.detail for o in resolved), judged
