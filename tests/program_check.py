@@ -114,11 +114,18 @@ def run_plain(f, args):
     return value
 
 
+NUMBA_FAILED = "numba could not compile the derivative"
+
+
 def attempt(check, thunk):
-    """Run a derivative maker or call: DifferentiationError is a refusal, anything else a crash."""
+    """Run a derivative maker or call: DifferentiationError is a refusal, anything else a crash;
+    so is numba failing to compile generated code, except for the one documented cause (a
+    variable whose type changes in a loop: numba cannot unify its types)."""
     try:
         return thunk()
     except adc.DifferentiationError as e:
+        if NUMBA_FAILED in str(e) and "Cannot unify" not in str(e):
+            raise Stop("crash", check, str(e)) from e
         raise Stop("refusal", check, str(e)) from e
     except Stop:
         raise

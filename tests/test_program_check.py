@@ -1,6 +1,7 @@
-"""The random-program checker itself: a wrong derivative is a failure, and a disagreement
-with finite differences where they cannot judge (values far beyond the inputs') or have not
-converged (a feature finer than their step) is not."""
+"""The random-program checker itself: a wrong derivative is a failure, generated code numba
+cannot compile is a crash (unless a variable changes type in a loop, a documented refusal),
+and a disagreement with finite differences where they cannot judge (values far beyond the
+inputs') or have not converged (a feature finer than their step) is not."""
 import program_check
 from program_check import Program
 
@@ -39,6 +40,35 @@ def f(x):
 '''
 
 
+UNCOMPILABLE_RULE = '''import numpy as np
+import adcompiler as adc
+
+
+@adc.primitive(elementwise=True)
+def twice(x):
+    return x * 2.0
+
+
+@adc.defvjp(twice)
+def _(y, x):
+    x_bar += y_bar * float(len(str(x)) > 0) * 2.0
+
+
+def f(x):
+    return twice(x) * x
+'''
+
+TYPE_CHANGE_IN_A_LOOP = '''import numpy as np
+
+
+def f(x, n):
+    s = 0.0
+    for i in range(n + 1):
+        s = s + x * i
+    return np.sum(s)
+'''
+
+
 def test_a_wrong_derivative_is_a_failure():
     outcome = program_check.check(Program(WRONG_RULE, [("x", (3,))]), 5)
     assert (outcome.kind, outcome.check) == ("fail", "value_and_grad"), outcome
@@ -57,3 +87,15 @@ def test_a_disagreement_that_a_finer_step_resolves_is_not_judged():
     resolved = [o for o in judged if o.kind == "skip"]
     assert resolved and {o.kind for o in judged} <= {"pass", "skip"}, judged
     assert all("had not converged" in o.detail for o in resolved), judged
+
+
+def test_generated_code_numba_cannot_compile_is_a_crash():
+    outcome = program_check.check(Program(UNCOMPILABLE_RULE, [("x", ())]), 3, jit=True)
+    assert (outcome.kind, outcome.check) == ("crash", "grad jit"), outcome
+    assert program_check.NUMBA_FAILED in outcome.detail
+
+
+def test_a_variable_whose_type_changes_in_a_loop_is_a_refusal_when_compiled():
+    outcome = program_check.check(Program(TYPE_CHANGE_IN_A_LOOP, [("x", (3,)), ("n", None)]),
+                                  2, jit=True)
+    assert outcome.kind == "refusal" and "Cannot unify" in outcome.detail, outcome
