@@ -267,7 +267,7 @@ class Primal:
             records = []
             for var, name in tape.lists.items():
                 records.append(self.record(tape, name, var))
-                if any(w != var and sharing.of(w) == sharing.of(var) for w in written):
+                if copied_when_recorded(var, written, sharing):
                     records.append(_assign(var, _call("copy_of", _name(var))))
             body = records + body
             if tape.slots:
@@ -290,6 +290,14 @@ class Primal:
                                   body or [ast.Pass()], [])]
         header = self.block(loop.header)
         return out + header + [ast.While(loop.test, body + header, [])]
+
+
+def copied_when_recorded(var, written, sharing):
+    """True for a carried array that the forward sweep records and then replaces by a copy for
+    the iteration to write into: another name of its group is written in the iteration (a
+    branch's copy, whose write a recomputation repeats), and the recorded array keeps its
+    value. Its reverse iteration then starts from that value, and repeats its writes."""
+    return any(w != var and sharing.of(w) == sharing.of(var) for w in written)
 
 
 @dataclass
@@ -632,8 +640,12 @@ class Writer:
             return prepare
         needed, recorded = self.needed(loop, body)
         kept = {op.targets[0] for op in recorded}
+        # a reverse iteration repeats the writes into the arrays made in the iteration, and into
+        # a carried array recorded before the iteration wrote into a copy of it
+        copied = {v for v in carried & needed & written
+                  if copied_when_recorded(v, written, self.sharing)}
         recompute = Primal(self.program, self.kinds, self.module, self.tapes, recording=False,
-                           integers=self.integers, replay=written & defined).block(
+                           integers=self.integers, replay=(written & defined) | copied).block(
             loop.body, needed - kept, top=True, origin=loop.origin)
         for statement in recompute:
             statement.adc_recompute = id(loop)

@@ -383,6 +383,43 @@ def chosen_view_read_after_a_write(x, y):
     return np.sinh(x) + y
 
 
+def carried_written_then_rebound_in_a_branch(w, z, n):
+    a = np.ones(2)
+    for k in range(n):
+        a[1] = z            # the product below reads a after this write
+        if k == 0:
+            a = w * 1.0     # another array under the same name, written too
+            a[0] = 2.0
+        a = a * a
+    return np.sum(a)
+
+
+def carried_written_at_an_index_then_rebound(w, z, n):
+    a = np.ones(2)
+    for k in range(n):
+        t = a[0] * z
+        a[k % 2] = t * z
+        s = np.sum(a * a)
+        if k % 2 == 1:
+            a = w * s
+            a[1] = 2.0 * z
+        a = np.tanh(a)
+    return np.sum(a)
+
+
+def carried_written_then_rebound_in_a_while_loop(w, z, n):
+    a = np.ones(2)
+    k = 0
+    while k < n:
+        a[1] = z
+        if k == 0:
+            a = w * 1.0
+            a[0] = 2.0
+        a = a * a
+        k = k + 1
+    return np.sum(a)
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -443,6 +480,10 @@ CASES = [
     (last_row_read_then_rebound_by_a_later_loop, (np.array([[0.9, -0.3], [0.1, 1.2]]), 0), 0),
     (read_then_written_after_a_rebinding_that_may_not_run, (X3, 0.8, 0), (0, 1)),
     (read_then_written_after_a_rebinding_that_may_not_run, (X3, 0.8, 1), (0, 1)),
+    (carried_written_then_rebound_in_a_branch, (np.array([0.63, -1.14]), -0.49, 2), (0, 1)),
+    (carried_written_then_rebound_in_a_branch, (np.array([0.63, -1.14]), 0.7, 3), (0, 1)),
+    (carried_written_at_an_index_then_rebound, (np.array([0.63, -1.14]), -0.49, 3), (0, 1)),
+    (carried_written_then_rebound_in_a_while_loop, (np.array([0.63, -1.14]), 0.7, 2), (0, 1)),
 ]
 
 
