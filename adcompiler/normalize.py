@@ -251,10 +251,12 @@ class Normalizer:
 
     def static_truth(self, node):
         """The truth of a test known while normalizing (``y is None`` for a parameter given
-        None, flags set on the only path here), or None when it depends on the run."""
-        value = syntax.static_value(
+        None, flags set on the only path here, comparisons of constants: numba would drop the
+        branch not taken, and leave what it binds untyped), or None when it depends on the
+        run."""
+        truth = syntax.static_truth(
             node, lambda name: self.known.get(self.current.get(name), syntax.UNKNOWN))
-        return None if value is syntax.UNKNOWN else bool(value)
+        return None if truth is syntax.UNKNOWN else truth
 
     def error(self, node, message):
         return self.p.error(node, message)

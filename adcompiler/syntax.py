@@ -6,7 +6,9 @@ import operator
 
 VIEW_FUNCTIONS = {"reshape", "transpose", "ravel", "squeeze", "expand_dims"}
 STATIC_COMPARISONS = {ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.Eq: operator.eq,
-                      ast.NotEq: operator.ne}
+                      ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+                      ast.Gt: operator.gt, ast.GtE: operator.ge}
+ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 UNKNOWN = object()          # a value that depends on the run
 
 
@@ -70,28 +72,55 @@ def as_if_expression(node):
 
 
 def static_value(node, value_of):
-    """The value of a test made of constants, names whose value ``value_of`` knows, ``not``,
-    ``is``/``is not``/``==``/``!=`` and ``and``/``or``; UNKNOWN when it depends on the run."""
+    """The value of an expression made of constants, names whose value ``value_of`` knows,
+    unary ``-`` and ``+`` on numbers, ``not``, one comparison, and ``and``/``or`` (which give
+    one of their operands, as in Python); UNKNOWN when it depends on the run."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
         return value_of(node.id)
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+    if isinstance(node, ast.UnaryOp):
         value = static_value(node.operand, value_of)
-        return value if value is UNKNOWN else not value
+        if value is UNKNOWN:
+            return UNKNOWN
+        if isinstance(node.op, ast.Not):
+            return not value
+        if isinstance(node.op, (ast.USub, ast.UAdd)) and _is_number(value):
+            return -value if isinstance(node.op, ast.USub) else +value
+        return UNKNOWN
     if isinstance(node, ast.Compare) and len(node.ops) == 1 \
             and type(node.ops[0]) in STATIC_COMPARISONS:
         left = static_value(node.left, value_of)
         right = static_value(node.comparators[0], value_of)
-        if left is UNKNOWN or right is UNKNOWN:
+        if left is UNKNOWN or right is UNKNOWN or isinstance(node.ops[0], ORDERINGS) and not (
+                _is_number(left) and _is_number(right)):
             return UNKNOWN
         return STATIC_COMPARISONS[type(node.ops[0])](left, right)
     if isinstance(node, ast.BoolOp):
-        values = [static_value(v, value_of) for v in node.values]
-        decided = [bool(v) for v in values if v is not UNKNOWN]
-        if isinstance(node.op, ast.And) and False in decided:
-            return False
-        if isinstance(node.op, ast.Or) and True in decided:
-            return True
-        return UNKNOWN if len(decided) < len(values) else decided[-1]
+        stops = (lambda v: not v) if isinstance(node.op, ast.And) else bool
+        for operand in node.values[:-1]:
+            value = static_value(operand, value_of)
+            if value is UNKNOWN or stops(value):
+                return value
+        return static_value(node.values[-1], value_of)
     return UNKNOWN
+
+
+def static_truth(node, value_of):
+    """The truth of a test known before the run (True or False), or UNKNOWN. ``x or True`` is
+    true whatever ``x`` is, though its value is not known."""
+    if isinstance(node, ast.BoolOp):
+        truths = [static_truth(v, value_of) for v in node.values]
+        decisive = False if isinstance(node.op, ast.And) else True
+        if decisive in truths:
+            return decisive
+        return UNKNOWN if UNKNOWN in truths else not decisive
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        truth = static_truth(node.operand, value_of)
+        return truth if truth is UNKNOWN else not truth
+    value = static_value(node, value_of)
+    return value if value is UNKNOWN else bool(value)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

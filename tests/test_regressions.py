@@ -420,6 +420,19 @@ def carried_written_then_rebound_in_a_while_loop(w, z, n):
     return np.sum(a)
 
 
+def branches_decided_by_constants(x):
+    y = x * 2.0
+    if (-1.3) <= 0.1:       # the other side never runs (numba drops it, and left its tape and
+        y[0] = x[1]         # the return below it untyped)
+    else:
+        y[:-1] *= x[1:]
+    if (0.25 or x[0]) >= 1.1:
+        return np.sum(y)
+    if (2.0 or x[0]) == 2.0:    # 'or' gives 2.0, which is equal to 2.0
+        y = y * 3.0
+    return np.sum(y * y)
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -484,6 +497,7 @@ CASES = [
     (carried_written_then_rebound_in_a_branch, (np.array([0.63, -1.14]), 0.7, 3), (0, 1)),
     (carried_written_at_an_index_then_rebound, (np.array([0.63, -1.14]), -0.49, 3), (0, 1)),
     (carried_written_then_rebound_in_a_while_loop, (np.array([0.63, -1.14]), 0.7, 2), (0, 1)),
+    (branches_decided_by_constants, (X3,), 0),
 ]
 
 
