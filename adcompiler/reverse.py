@@ -511,8 +511,11 @@ class Writer:
                     needed |= _reads([op.expr, op.args["index"]])
             for node in _compound_nodes(self.program.body):
                 inside = walk_ops(node.body + (node.orelse if isinstance(node, If) else []))
-                index_read = not isinstance(node, If) and node.index in needed  # loop kept
-                if not index_read and not any(set(op.targets) & needed or not op.targets
+                # a loop whose index or carried values are read after it runs (as the primal
+                # emitter keeps it), though its body may rebind none of them
+                read_after = not isinstance(node, If) and bool(
+                    {node.index, *node.carried.values()} & needed)
+                if not read_after and not any(set(op.targets) & needed or not op.targets
                                               for op in inside):
                     continue
                 if isinstance(node, If):

@@ -433,6 +433,24 @@ def branches_decided_by_constants(x):
     return np.sum(y * y)
 
 
+# random programs 4,182, 8,169, 9,329 and 11,303 of seed 7002 (the forward sweep dropped the
+# counter and the flag of a loop that rebinds nothing, then ran it: unbound names)
+def exits_decided_by_constants(y, w, n):
+    for k in range(2):
+        j = 0
+        while w < 2.0 and j < 3:    # the break always runs, so y is never rebound here
+            j = j + 1
+            if y > 0.3 or 1.3 > 0.2:
+                break
+            y = y * w
+        for i in range(1, n + 1):   # nor here: the loop still runs, with its computed bound
+            if 0.25 >= (-1.3):
+                continue
+            y = y * 2.0
+        y = np.exp(np.tanh(y)) * w
+    return y * y
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -498,6 +516,8 @@ CASES = [
     (carried_written_at_an_index_then_rebound, (np.array([0.63, -1.14]), -0.49, 3), (0, 1)),
     (carried_written_then_rebound_in_a_while_loop, (np.array([0.63, -1.14]), 0.7, 2), (0, 1)),
     (branches_decided_by_constants, (X3,), 0),
+    (exits_decided_by_constants, (0.5, 1.3, 2), (0, 1)),
+    (exits_decided_by_constants, (0.5, 2.5, 0), (0, 1)),
 ]
 
 
