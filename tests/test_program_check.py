@@ -99,3 +99,14 @@ def test_a_variable_whose_type_changes_in_a_loop_is_a_refusal_when_compiled():
     outcome = program_check.check(Program(TYPE_CHANGE_IN_A_LOOP, [("x", (3,)), ("n", None)]),
                                   2, jit=True)
     assert outcome.kind == "refusal" and "Cannot unify" in outcome.detail, outcome
+
+
+def test_only_the_programs_own_variables_changing_type_are_the_documented_limit():
+    names = program_check.own_names(TYPE_CHANGE_IN_A_LOOP)
+    assert {"x", "n", "s"} <= names
+    said = "TypingError: Cannot unify float64 and array(float64, 1d, C) for '{}'"
+    assert program_check.changes_type_in_a_loop(said.format("s_1.3"), names)
+    assert program_check.changes_type_in_a_loop(said.format("s.2"), names)
+    for generated in ("s_1_bar.2", "x_dot.1", "s_1_tape2", "t4.1", "$phi12.1"):
+        assert not program_check.changes_type_in_a_loop(said.format(generated), names)
+    assert not program_check.changes_type_in_a_loop("TypingError: No implementation", names)
