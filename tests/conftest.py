@@ -1,0 +1,7 @@
+"""The test session compiles with numba's LLVM optimizations off (``NUMBA_OPT=0``, unless set):
+it cuts numba's compile time, which is most of the tests' time, by half or more, and does not
+change what the code computes (no fast-math: the same IEEE operations in the same order). The
+main job and the benchmarks compile with numba's defaults."""
+import os
+
+os.environ.setdefault("NUMBA_OPT", "0")     # read when numba is first imported, after this
