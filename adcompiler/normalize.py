@@ -254,9 +254,12 @@ class Normalizer:
         None, flags set on the only path here, comparisons of constants: numba would drop the
         branch not taken, and leave what it binds untyped), or None when it depends on the
         run."""
-        truth = syntax.static_truth(
-            node, lambda name: self.known.get(self.current.get(name), syntax.UNKNOWN))
+        truth = syntax.static_truth(node, self.known_value)
         return None if truth is syntax.UNKNOWN else truth
+
+    def known_value(self, name):
+        """The value of ``name`` here when it is known while normalizing, else UNKNOWN."""
+        return self.known.get(self.current.get(name), syntax.UNKNOWN)
 
     def error(self, node, message):
         return self.p.error(node, message)
@@ -674,6 +677,8 @@ class Normalizer:
     def while_statement(self, stmt):
         if stmt.orelse:
             raise self.error(stmt, "'while ... else' is not supported")
+        if self.static_truth(stmt.test) is False:   # the body never runs: nothing to compile
+            return
         carried = self.loop_variables(stmt)
         outer, self.ops = self.ops, []
         test = self.atom(stmt.test)
@@ -759,6 +764,7 @@ class Normalizer:
             self.bind(target.id, version)
             return
         if isinstance(target, ast.Name):
+            known = syntax.static_value(value_node, self.known_value)   # c = 2.0 - 1.1
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
             if isinstance(value, ast.Tuple):
@@ -771,6 +777,8 @@ class Normalizer:
             self.bind(target.id, version)
             if isinstance(value, ast.Constant):
                 self.known[version] = value.value
+            elif known is not syntax.UNKNOWN:
+                self.known[version] = known
             self.constants -= self.single
             if target.id in self.mutated:   # its elements change later: not a constant
                 self.constants.discard(version)

@@ -9,6 +9,11 @@ STATIC_COMPARISONS = {ast.Is: operator.is_, ast.IsNot: operator.is_not, ast.Eq: 
                       ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
                       ast.Gt: operator.gt, ast.GtE: operator.ge}
 ORDERINGS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+# arithmetic on numbers written in the code, which Python itself folds when it compiles
+STATIC_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
+                     ast.Mod: operator.mod, ast.Pow: operator.pow}
+LARGEST_STATIC_EXPONENT = 64
 UNKNOWN = object()          # a value that depends on the run
 
 
@@ -73,8 +78,8 @@ def as_if_expression(node):
 
 def static_value(node, value_of):
     """The value of an expression made of constants, names whose value ``value_of`` knows,
-    unary ``-`` and ``+`` on numbers, ``not``, one comparison, and ``and``/``or`` (which give
-    one of their operands, as in Python); UNKNOWN when it depends on the run."""
+    unary ``-`` and ``+`` and arithmetic on numbers, ``not``, one comparison, and ``and``/``or``
+    (which give one of their operands, as in Python); UNKNOWN when it depends on the run."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
@@ -88,6 +93,9 @@ def static_value(node, value_of):
         if isinstance(node.op, (ast.USub, ast.UAdd)) and _is_number(value):
             return -value if isinstance(node.op, ast.USub) else +value
         return UNKNOWN
+    if isinstance(node, ast.BinOp) and type(node.op) in STATIC_ARITHMETIC:
+        return _arithmetic(node.op, static_value(node.left, value_of),
+                           static_value(node.right, value_of))
     if isinstance(node, ast.Compare) and len(node.ops) == 1 \
             and type(node.ops[0]) in STATIC_COMPARISONS:
         left = static_value(node.left, value_of)
@@ -120,6 +128,19 @@ def static_truth(node, value_of):
         return truth if truth is UNKNOWN else not truth
     value = static_value(node, value_of)
     return value if value is UNKNOWN else bool(value)
+
+
+def _arithmetic(op, left, right):
+    """``left op right`` for two numbers, as Python computes it; UNKNOWN for anything else,
+    a result that is not a real number, an error, or a power too large to compute now."""
+    if not (_is_number(left) and _is_number(right)) or isinstance(op, ast.Pow) and \
+            abs(right) > LARGEST_STATIC_EXPONENT:
+        return UNKNOWN
+    try:
+        value = STATIC_ARITHMETIC[type(op)](left, right)
+    except ArithmeticError:
+        return UNKNOWN
+    return value if _is_number(value) else UNKNOWN
 
 
 def _is_number(value):

@@ -451,6 +451,38 @@ def exits_decided_by_constants(y, w, n):
     return y * y
 
 
+# random program 332 of seed 7002, compiled (numba decided the test itself: Python folds
+# the arithmetic, and numba then dropped the branch and left a name it reads undefined)
+def arithmetic_decided_by_constants(W):
+    if 0.25 > ((1.5 + np.sin(-0.5)) ** np.tanh(-1.3)):
+        W = W + 0.1 * np.ones((2, 4))
+    if ((-0.7) * (-0.7)) > 0.1 and (2.0 - 1.1) < 0.5:
+        return np.sum(W) + (W[:, :2][-2] @ np.sin(np.sum(1.3 * np.ones((2, 4)), axis=1)))
+    c = 2.0 - 1.1
+    if c > 0.5:
+        W = W * W
+    return np.sum(W) * 2.0
+
+
+def while_loops_decided_by_constants(W, n):
+    s = np.sum(W)
+    while (-0.7) > 0.25:            # never runs (numba dropped its body, and left its tape
+        s = s * np.sin(s)           # untyped)
+        if s > 1.0:
+            break
+    k = 0
+    c = 2.0 * 0.1
+    while c > 0.25 and k < n:       # nor this one
+        k = k + 1
+        s = s + np.cos(s)
+    while 0.7 > 0.25:               # ends at its break only
+        s = s * np.cos(s)
+        k = k + 1
+        if k >= n:
+            break
+    return s * 2.0
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -518,6 +550,9 @@ CASES = [
     (branches_decided_by_constants, (X3,), 0),
     (exits_decided_by_constants, (0.5, 1.3, 2), (0, 1)),
     (exits_decided_by_constants, (0.5, 2.5, 0), (0, 1)),
+    (arithmetic_decided_by_constants, (np.array([[-0.41, 0.55, 1.01, -1.27],
+                                                 [1.38, -0.33, 0.77, 1.41]]),), 0),
+    (while_loops_decided_by_constants, (np.array([0.3, -0.2]), 3), 0),
 ]
 
 
