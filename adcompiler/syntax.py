@@ -78,8 +78,9 @@ def as_if_expression(node):
 
 def static_value(node, value_of):
     """The value of an expression made of constants, names whose value ``value_of`` knows,
-    unary ``-`` and ``+`` and arithmetic on numbers, ``not``, one comparison, and ``and``/``or``
-    (which give one of their operands, as in Python); UNKNOWN when it depends on the run."""
+    unary ``-`` and ``+`` and arithmetic on numbers, ``not``, comparisons (chained too),
+    ``and``/``or`` (which give one of their operands, as in Python) and conditional expressions
+    whose test is decided; UNKNOWN when it depends on the run."""
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
@@ -96,14 +97,21 @@ def static_value(node, value_of):
     if isinstance(node, ast.BinOp) and type(node.op) in STATIC_ARITHMETIC:
         return _arithmetic(node.op, static_value(node.left, value_of),
                            static_value(node.right, value_of))
-    if isinstance(node, ast.Compare) and len(node.ops) == 1 \
-            and type(node.ops[0]) in STATIC_COMPARISONS:
-        left = static_value(node.left, value_of)
-        right = static_value(node.comparators[0], value_of)
-        if left is UNKNOWN or right is UNKNOWN or isinstance(node.ops[0], ORDERINGS) and not (
-                _is_number(left) and _is_number(right)):
-            return UNKNOWN
-        return STATIC_COMPARISONS[type(node.ops[0])](left, right)
+    if isinstance(node, ast.IfExp):
+        truth = static_truth(node.test, value_of)
+        return UNKNOWN if truth is UNKNOWN else \
+            static_value(node.body if truth else node.orelse, value_of)
+    if isinstance(node, ast.Compare) and all(type(op) in STATIC_COMPARISONS for op in node.ops):
+        operands = [static_value(n, value_of) for n in [node.left] + node.comparators]
+        result = True
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            if left is UNKNOWN or right is UNKNOWN or isinstance(op, ORDERINGS) and not (
+                    _is_number(left) and _is_number(right)):
+                return UNKNOWN
+            result = STATIC_COMPARISONS[type(op)](left, right)
+            if not result:
+                return result
+        return result
     if isinstance(node, ast.BoolOp):
         stops = (lambda v: not v) if isinstance(node.op, ast.And) else bool
         for operand in node.values[:-1]:

@@ -483,6 +483,23 @@ def while_loops_decided_by_constants(W, n):
     return s * 2.0
 
 
+# random program 819 of seed 7002, compiled: a conditional expression or a chained comparison
+# of constants in a test (the decided side's constant, compared, let numba drop the branch)
+def rebinds_under_a_decided_test(p0):
+    if 0.5 > 0.1 and (0.5 if 1.1 >= 0.7 else 0.7) < 0.5:
+        p0 = np.concatenate((np.sum(p0, axis=0, keepdims=True) / 2.0, p0[:1]), axis=0)
+    return np.sum(p0) + np.sum(p0, axis=0)
+
+
+def decided_expressions_in_tests(u):
+    v = rebinds_under_a_decided_test(u[1] * np.ones((2, 4)))
+    if 0.1 < 0.5 < 0.7:
+        v = v * u[0]
+    if 0.1 < 0.5 > 0.7:
+        v = v * 3.0
+    return np.sum(v) + np.sum(u)
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -553,6 +570,7 @@ CASES = [
     (arithmetic_decided_by_constants, (np.array([[-0.41, 0.55, 1.01, -1.27],
                                                  [1.38, -0.33, 0.77, 1.41]]),), 0),
     (while_loops_decided_by_constants, (np.array([0.3, -0.2]), 3), 0),
+    (decided_expressions_in_tests, (np.array([-1.17, 0.51]),), 0),
 ]
 
 
