@@ -6,6 +6,8 @@ Integers, flags and shapes come from operations without derivative, so they are 
 """
 import ast
 
+from .ir import If, Loop
+
 SCALAR, ARRAY = 0, None     # a kind is a value's rank (ndim): 0 a scalar, None not known
 
 
@@ -116,7 +118,6 @@ def _operands(expr):
 
 def loop_indices(body):
     """The index names of the range loops in a structured body, nested ones included."""
-    from .normalize import If, Loop
     out = []
     for node in body:
         if isinstance(node, If):

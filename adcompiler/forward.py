@@ -10,7 +10,7 @@ import copy
 
 from . import aliases, analyze
 from .codegen import comment
-from .normalize import If, Op
+from .ir import If, Op
 from .reverse import (Primal, _assign, _bookkeeping, _call, _function, _has_arithmetic, _name,
                       replace_by_identity)
 from .rules import Instance, _Substitute, additive_terms, instantiate

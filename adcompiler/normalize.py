@@ -9,14 +9,14 @@ import ast
 import copy
 import inspect
 import operator
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import builtin_rules, rules, support, syntax
+from .ir import If, Loop, Op, Program, walk_ops
 from .liveness import live_at_loop_heads
 from .lower import lower
-from .parse import _MISSING, ParsedFunction, parse_function
+from .parse import _MISSING, parse_function
 from .rules import lookup
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
@@ -45,89 +45,6 @@ UNSUPPORTED_EXPRESSIONS = {
     ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
     ast.NamedExpr: "assignment expressions (':=')", ast.Starred: "starred arguments",
 }
-
-
-@dataclass(eq=False)
-class Op:
-    """One three-address operation: ``targets = expr``."""
-    targets: tuple              # names it assigns (empty for a statement such as print)
-    expr: ast.expr              # the right-hand side as generated code writes it
-    kind: str                   # "rule", "call" (user function), "copy" or "const" (no derivative)
-    origin: ast.stmt            # the user's statement it came from
-    rule: object = None         # Rule, for kind "rule"
-    args: dict = None           # Rule parameter -> atom, for kind "rule"
-    callee: object = None       # Program, for kind "call"
-    inputs: tuple = ()          # names whose derivatives flow into the targets
-    resets: bool = False        # a loop's copy-back: the target is rebound every iteration
-
-
-@dataclass(eq=False)
-class If:
-    """``if test: body else: orelse``; ``test`` an atom computed before."""
-    test: ast.expr
-    body: list
-    orelse: list
-    origin: ast.stmt
-
-
-@dataclass(eq=False)
-class Loop:
-    """A loop. ``range``: ``index`` runs over range(start, stop, step). ``while``: ``header``
-    operations compute ``test`` before each iteration. ``carried`` maps each variable the body
-    assigns to the one name it has across iterations (the body ends copying back into it)."""
-    kind: str
-    body: list
-    carried: dict
-    origin: ast.stmt
-    index: str = None
-    bounds: tuple = ()          # (start, stop, step) atoms, for "range"
-    header: list = None         # operations computing the test, for "while"
-    test: ast.expr = None
-    flag: str = None            # set when the body breaks out: the loop stops after it
-
-
-def walk_ops(body):
-    """Every Op of a structured body, in program order (a loop's header before its body)."""
-    for node in body:
-        if isinstance(node, Op):
-            yield node
-        elif isinstance(node, If):
-            yield from walk_ops(node.body)
-            yield from walk_ops(node.orelse)
-        else:
-            yield from walk_ops(node.header or [])
-            yield from walk_ops(node.body)
-
-
-@dataclass(eq=False)
-class Program:
-    """A normalized function."""
-    name: str                   # its name in generated code
-    params: list
-    body: list                  # Op, If and Loop nodes
-    result: ast.expr            # atom or tuple of atoms returned
-    final: dict                 # user name -> the version holding its last value
-    locals: list                # user-named locals, in order of first assignment
-    constant_locals: set        # locals whose last value has no derivative (shapes, flags)
-    comments: dict              # id(origin statement) -> its source text
-    parsed: ParsedFunction
-    callees: list = field(default_factory=list)   # Programs it calls, callees first
-    views: dict = field(default_factory=dict)     # version -> (base version, origin, named)
-    augmented: list = field(default_factory=list)  # (version before, origin) of 'a op= v'
-    written_params: list = field(default_factory=list)  # parameters written in place
-    read_in_loop: dict = field(default_factory=dict)    # name -> loop reading its last value
-    returned_views: list = field(default_factory=list)  # per returned value: the parameter
-                                                        # it may be a view of, or None
-    generated: bool = False     # adcompiler's own generated code, read back
-    returns_early: bool = False     # a return before the end (lowered to flags)
-    maybe_unbound: set = field(default_factory=set)     # locals first bound in a loop or a
-                                                        # branch that may not have run
-    read_before_kept: dict = field(default_factory=dict)  # name -> a statement that reads a
-                            # value a later branch or loop may keep as its last, before then
-
-    @property
-    def ops(self):
-        return list(walk_ops(self.body))
 
 
 class Library:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from . import aliases, analyze, drivers, support
 from .codegen import _Comment, comment
-from .normalize import If, Loop, Op, unique_name, walk_ops
+from .ir import If, Loop, Op, walk_ops
+from .normalize import unique_name
 from .rules import Instance, instantiate
 
 GRAD, VALUE_AND_GRAD, VJP, ADJOINTS, JVP = "grad", "value_and_grad", "vjp", "adjoints", "jvp"
