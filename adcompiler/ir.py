@@ -58,6 +58,16 @@ def walk_ops(body):
             yield from walk_ops(node.body)
 
 
+def walk_loops(body):
+    """Every Loop of a structured body, nested ones too, outer ones first."""
+    for node in body:
+        if isinstance(node, If):
+            yield from walk_loops(node.body + node.orelse)
+        elif isinstance(node, Loop):
+            yield node
+            yield from walk_loops((node.header or []) + node.body)
+
+
 @dataclass(eq=False)
 class Program:
     """A normalized function."""

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import builtin_rules, rules, support, syntax
+from . import builtin_rules, fold, rules, support, syntax
 from .ir import If, Loop, Op, Program, walk_ops
 from .liveness import live_at_loop_heads
 from .lower import lower
@@ -213,6 +213,7 @@ class Normalizer:
         if stmt.value is None:
             raise self.error(stmt, "a differentiated function must return a value")
         result = self.value(stmt.value, allow_tuple=True)
+        self.ops = fold.decided_tests(self.ops)
         name = self.library.unique(self.p.name)
         locals_ = [n for n in self.locals if n in self.current]
         constant = {n for n in locals_ if self.current[n] in self.constants}

@@ -500,6 +500,23 @@ def decided_expressions_in_tests(u):
     return np.sum(v) + np.sum(u)
 
 
+# random program 1,475 of seed 7002, compiled: a loop's variable that no line of the body
+# rebinds after all (its rebinding sits under a test decided by constants), bound to a number
+# before the loop and tested in it (numba decided that test itself and dropped the branch)
+def carried_constant_tested_in_a_loop(W, z):
+    acc = 0
+    k = 0
+    while z > 0.2 and k < 2:
+        k = k + 1
+        if acc >= 1.1:
+            W = np.minimum(W, acc * np.ones(3))
+            print("value", W)
+        elif (-0.25) > 0.1:
+            acc = acc + np.sum(W)
+        z = z / (1.5 + np.sin(W[0]))
+    return np.sum(W * W) + z
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -571,6 +588,7 @@ CASES = [
                                                  [1.38, -0.33, 0.77, 1.41]]),), 0),
     (while_loops_decided_by_constants, (np.array([0.3, -0.2]), 3), 0),
     (decided_expressions_in_tests, (np.array([-1.17, 0.51]),), 0),
+    (carried_constant_tested_in_a_loop, (np.array([0.3, -0.2, 0.5]), 0.9), (0, 1)),
 ]
 
 
