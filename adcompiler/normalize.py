@@ -199,7 +199,7 @@ class Normalizer:
                 self.origin = node
                 self.comments[id(node)] = f"{param} is written in place: copy the argument"
                 version = self.next_version(param)
-                self.rule_op(node, np.copy, [ast.Name(param, ast.Load())], {}, version)
+                self.rule_op(node, support.copy_of, [ast.Name(param, ast.Load())], {}, version)
                 self.bind(param, version)
         if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):

@@ -2,6 +2,7 @@
 differentiated in forward mode: a Hessian is forward mode over the gradient's code, tapes and
 all. Almost every helper is linear in the adjoint it carries; the few that are not say so here.
 ``prod_adjoint`` has no rule: second derivatives through ``np.prod`` are not supported.
+``copy_of`` also copies an argument the function writes into, so its rule has an adjoint too.
 """
 import ast
 import inspect
@@ -10,7 +11,7 @@ import numpy as np
 
 from . import support
 from .builtin_rules import _alias
-from .rules import Rule, register
+from .rules import Rule, adjoint, register
 
 
 def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, elementwise=False):
@@ -33,11 +34,17 @@ for _helper in (support.zeros_like, support.ones_like, support.tape_for, support
 for _helper, _carried in [
         (support.cast_like, "g"), (support.unbroadcast, "g"), (support.reshape_like, "g"),
         (support.sum_adjoint, "g"), (support.mean_adjoint, "g"),
-        (support.extremum_adjoint, "g"), (support.copy_of, "x"),
+        (support.extremum_adjoint, "g"),
         (support.broadcast_like, "t"), (support.keep_dtype, "t"), (support.as_float, "x"),
         (support.unsort, "g"), (support.sort_like, "t")]:
     _rule(_helper, (_carried,), linear=True)
 _rule(support.add_like, ("acc", "g"), linear=True)
+
+
+# a copy of an array, or the scalar itself (an argument the function writes into)
+@adjoint(support.copy_of, name="copy_of", keeps_integers=True, linear=True, rank="x")
+def _(y, x):
+    x_bar += y_bar
 
 # bilinear: the adjoint times the other operand
 for _helper, _pair in [

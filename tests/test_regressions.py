@@ -517,6 +517,20 @@ def carried_constant_tested_in_a_loop(W, z):
     return np.sum(W * W) + z
 
 
+# random program 2,478 of seed 7002, compiled: a scalar argument the function may write into
+# was copied with np.copy, which makes a 0-d array (numba had no tape for it)
+def written_scalar_arguments(y, W, z):
+    a = np.empty(3)
+    a[:] = W[0] * 1.0
+    if z > 0.0:
+        z = a[-1]           # an element: taken for a second name of a, which is written
+        a[-1] = np.sin(z) * y
+    for r in W:
+        z = np.arctan(z + r[0] * y)
+    y *= z                  # y is written in place
+    return np.sum(a) + z * y
+
+
 def last_row_read_then_rebound_by_a_later_loop(W, n):
     for r in W:
         pass
@@ -589,6 +603,10 @@ CASES = [
     (while_loops_decided_by_constants, (np.array([0.3, -0.2]), 3), 0),
     (decided_expressions_in_tests, (np.array([-1.17, 0.51]),), 0),
     (carried_constant_tested_in_a_loop, (np.array([0.3, -0.2, 0.5]), 0.9), (0, 1)),
+    (written_scalar_arguments, (1.1, np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4]]), 1.4),
+     (0, 1, 2)),
+    (written_scalar_arguments, (1.1, np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4]]), -0.3),
+     (0, 1, 2)),
 ]
 
 
