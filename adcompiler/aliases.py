@@ -10,6 +10,7 @@ of its array.
 import ast
 
 from . import analyze
+from .ir import OpKind
 
 
 class Sharing:
@@ -26,7 +27,7 @@ class Sharing:
             return name
         pairs = [(v, base) for v, (base, _, _) in program.views.items()]
         pairs += [(op.targets[0], op.expr.id) for op in program.ops
-                  if op.kind in ("copy", "const") and isinstance(op.expr, ast.Name)]
+                  if op.kind in (OpKind.COPY, OpKind.CONST) and isinstance(op.expr, ast.Name)]
         for a, b in pairs:
             parent[find(a)] = find(b)
         self.group = {name: find(name) for pair in pairs for name in pair}
@@ -47,7 +48,7 @@ def check(program, kinds, sharing):
     if program.generated:
         return
     error = program.parsed.error
-    written = {sharing.of(op.targets[0]) for op in program.ops if op.kind == "setitem"}
+    written = {sharing.of(op.targets[0]) for op in program.ops if op.kind is OpKind.SETITEM}
     named = {v: (base, origin) for v, (base, origin, is_named) in program.views.items()
              if is_named and kinds.get(v) != analyze.SCALAR}
     for version, (_, origin) in named.items():
@@ -56,7 +57,7 @@ def check(program, kinds, sharing):
                         "array that is written in place (a view or alias); derivatives follow "
                         "each array under one name: write through the original name, or take "
                         "a copy with .copy()")
-    for op in (op for op in program.ops if op.kind == "call"):
+    for op in (op for op in program.ops if op.kind is OpKind.CALL):
         inside = Sharing(op.callee)         # in a loop, 'p op= v' updates p's loop copy
         updated = {inside.of(v) for v, _ in op.callee.augmented}
         changed = {p for p in op.callee.params if inside.of(p) in updated}

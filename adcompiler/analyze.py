@@ -6,7 +6,7 @@ Integers, flags and shapes come from operations without derivative, so they are 
 """
 import ast
 
-from .ir import If, Loop
+from .ir import OpKind, walk_loops
 
 SCALAR, ARRAY = 0, None     # a kind is a value's rank (ndim): 0 a scalar, None not known
 
@@ -18,7 +18,7 @@ def varied(program, seeds, integers=()):
     while True:
         size = len(out)
         for op in ops:
-            if op.kind != "const" and any(name in out for name in op.inputs):
+            if op.kind is not OpKind.CONST and any(name in out for name in op.inputs):
                 out.update(t for t in op.targets if t not in integers)
         if len(out) == size:
             return out
@@ -30,7 +30,7 @@ def useful(program, seeds):
     while True:
         size = len(out)
         for op in ops:
-            if op.kind != "const" and any(t in out for t in op.targets):
+            if op.kind is not OpKind.CONST and any(t in out for t in op.targets):
                 out.update(op.inputs)
         if len(out) == size:
             return out
@@ -51,7 +51,7 @@ def result_names(program):
 def types(program, param_types):
     """Name -> (rank, is_integer), from the parameters' (rank 0: a scalar; None: not known)."""
     known = dict(param_types)
-    known.update({index: (SCALAR, True) for index in loop_indices(program.body)})
+    known.update({loop.index: (SCALAR, True) for loop in walk_loops(program.body) if loop.index})
 
     def of(node):
         if isinstance(node, ast.Constant):
@@ -72,7 +72,7 @@ def _type_sweep(ops, known, of):
     for op in ops:
         if not op.targets:
             continue
-        if op.kind == "call":
+        if op.kind is OpKind.CALL:
             inner = types(op.callee, {p: of(a) for p, a in zip(op.callee.params, op.args)})
             result = op.callee.result
             atoms = result.elts if len(op.targets) > 1 else [result]
@@ -80,17 +80,17 @@ def _type_sweep(ops, known, of):
                 known[target] = of(atom) if isinstance(atom, ast.Constant) else \
                     inner.get(atom.id, (ARRAY, False))
             continue
-        if op.kind == "setitem" or isinstance(op.expr, ast.List):
+        if op.kind is OpKind.SETITEM or isinstance(op.expr, ast.List):
             continue                        # the array keeps its type; a new stack has none
-        if op.kind == "push":               # a stack has the type of what it holds
+        if op.kind is OpKind.PUSH:               # a stack has the type of what it holds
             stack, value = op.targets[0], of(op.expr)
             known[stack] = value if stack not in known else _join(known[stack], value)
             continue
-        if op.kind == "pop":
+        if op.kind is OpKind.POP:
             result = known.get(op.inputs[0], (ARRAY, False))
-        elif op.kind == "copy":
+        elif op.kind is OpKind.COPY:
             result = of(op.expr)
-        elif op.kind == "const" and op.rule is None:
+        elif op.kind is OpKind.CONST and op.rule is None:
             result = _const_type(op.expr, of)
         else:
             result = _rule_type(op, of)
@@ -114,17 +114,6 @@ def kinds(type_map):
 
 def _operands(expr):
     return [n for n in ast.walk(expr) if isinstance(n, (ast.Name, ast.Constant))]
-
-
-def loop_indices(body):
-    """The index names of the range loops in a structured body, nested ones included."""
-    out = []
-    for node in body:
-        if isinstance(node, If):
-            out += loop_indices(node.body) + loop_indices(node.orelse)
-        elif isinstance(node, Loop):
-            out += ([node.index] if node.index else []) + loop_indices(node.body)
-    return out
 
 
 CREATIONS = {"np.zeros", "np.ones", "np.empty", "np.full"}

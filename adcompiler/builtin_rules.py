@@ -10,16 +10,8 @@ import operator
 
 import numpy as np
 
-from . import rules
-from .rules import Share, adjoint, lookup, nondifferentiable, register, tangent
-
-
-def _alias(obj, of, name=None, as_operator=False):
-    """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code (or
-    written as ``of``'s operator: numba has ``a @ b`` but not ``np.matmul``)."""
-    rule = lookup(of)
-    register([obj], rules.Rule(**{**rule.__dict__, "name": name or rules.canonical_name(obj),
-                                  "operator": rule.operator if as_operator else None}))
+from .nodes import expression
+from .rules import Share, adjoint, alias, nondifferentiable, tangent
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -59,10 +51,6 @@ def _const_value(node):
         and not isinstance(node.value, bool) else None
 
 
-def _expr(text):
-    return ast.parse(text, mode="eval").body
-
-
 def _pow_shares(inst):
     """a ** b, with a constant exponent folded: x ** 2 gives ``x_bar = y_bar * 2 * x``."""
     a, b = inst.args["a"], inst.args["b"]
@@ -75,9 +63,9 @@ def _pow_shares(inst):
         da = "y_bar * 2 * a"
     else:
         da = f"y_bar * {c!r} * a ** {c - 1!r}"
-    shares = [Share("a", a, _expr(da))] if isinstance(a, ast.Name) else []
+    shares = [Share("a", a, expression(da))] if isinstance(a, ast.Name) else []
     if isinstance(b, ast.Name):
-        shares.append(Share("b", b, _expr("y_bar * y * log_or_zero(a)")))
+        shares.append(Share("b", b, expression("y_bar * y * log_or_zero(a)")))
     return [], shares
 
 
@@ -102,10 +90,10 @@ for _obj, _of in [(np.add, operator.add), (np.subtract, operator.sub),
                   (np.multiply, operator.mul), (np.divide, operator.truediv),
                   (np.power, operator.pow), (np.negative, operator.neg),
                   (np.dot, operator.matmul)]:
-    _alias(_obj, _of)
-_alias(np.matmul, operator.matmul, as_operator=True)
-_alias(math.pow, operator.pow)
-_alias(pow, operator.pow, name="pow")
+    alias(_obj, _of)
+alias(np.matmul, operator.matmul, as_operator=True)
+alias(math.pow, operator.pow)
+alias(pow, operator.pow, name="pow")
 
 
 @adjoint(np.copy, keeps_integers=True, linear=True)
@@ -200,7 +188,7 @@ def _(y, x):
     x_bar += y_bar * np.sign(x)
 
 
-_alias(math.fabs, np.abs, name="math.fabs")
+alias(math.fabs, np.abs, name="math.fabs")
 
 
 @adjoint(np.maximum, broadcast=True, keeps_integers=True)
@@ -328,7 +316,7 @@ def _transpose_shares(inst):
         perm = _constant_ints(axes, "transpose's axes")
         inverse = tuple(sorted(range(len(perm)), key=lambda k: perm[k] % len(perm)))
         share = f"np.transpose(y_bar, {inverse!r})"
-    return [], [Share("x", inst.args["x"], _expr(share))]
+    return [], [Share("x", inst.args["x"], expression(share))]
 
 
 @adjoint(np.transpose, builder=_transpose_shares, differentiable=("x",), keeps_integers=True,
@@ -346,7 +334,7 @@ def _index_along(axis, key):
 
 def _stack_shares(inst):
     axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "stack's axis")
-    return [], [Share("arrays", elt, _expr(f"y_bar[{_index_along(axis, str(k))}]"))
+    return [], [Share("arrays", elt, expression(f"y_bar[{_index_along(axis, str(k))}]"))
                 for k, elt in enumerate(inst.args["arrays"].elts)]
 
 
@@ -364,7 +352,7 @@ def _concatenate_shares(inst):
         size = f"{ast.unparse(elt)}.shape[{axis}]"
         prelude.append(ast.parse(f"{end} = {size}" if start == "0" else f"{end} = {start} + {size}"
                                  ).body[0])
-        shares.append(Share("arrays", elt, _expr(f"y_bar[{_index_along(axis, f'{start}:{end}')}]")))
+        shares.append(Share("arrays", elt, expression(f"y_bar[{_index_along(axis, f'{start}:{end}')}]")))
         start = end
     return prelude, shares
 
@@ -377,7 +365,7 @@ def _(y, arrays, axis=0):
 
 def _getitem_shares(inst):
     """y = x[index]: y_bar is added into x_bar at the same index."""
-    return [], [Share("x", inst.args["x"], _expr("y_bar"), index=inst.args["index"])]
+    return [], [Share("x", inst.args["x"], expression("y_bar"), index=inst.args["index"])]
 
 
 @adjoint(operator.getitem, name="[]", builder=_getitem_shares, differentiable=("x",),
@@ -441,8 +429,8 @@ nondifferentiable(np.sign, np.floor, np.ceil, np.round, np.rint, np.trunc, np.ar
 nondifferentiable(math.floor, math.ceil, math.isnan, math.isfinite, math.isinf, math.trunc)
 for _builtin in (len, int, bool, range, round):
     nondifferentiable(_builtin, name=_builtin.__name__)
-_alias(max, np.maximum, name="max")
-_alias(min, np.minimum, name="min")
+alias(max, np.maximum, name="max")
+alias(min, np.minimum, name="min")
 
 # Array methods and attributes, as the NumPy functions they stand for.
 METHODS = {"sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,

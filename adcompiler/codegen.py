@@ -8,18 +8,10 @@ import copy
 import re
 
 from . import rules, support
+from .nodes import Comment
 
 _MARK = "__adc_comment_{}__"
 _MARK_LINE = re.compile(r"^(\s*)__adc_comment_(\d+)__$", re.M)
-
-
-class _Comment(ast.Expr):
-    """A statement that renders as a ``#`` comment line."""
-    _fields = ("value",)
-
-
-def comment(text):
-    return _Comment(ast.Constant(text))
 
 
 class _Rendered(ast.NodeTransformer):
@@ -30,7 +22,7 @@ class _Rendered(ast.NodeTransformer):
     def __init__(self):
         self.texts = []
 
-    def visit__Comment(self, node):
+    def visit_Comment(self, node):
         self.texts.append(node.value.value)
         return ast.Expr(ast.Name(_MARK.format(len(self.texts) - 1), ast.Load()))
 
@@ -50,7 +42,7 @@ def _fill_empty_blocks(node):
             block = getattr(child, field, None)
             if not isinstance(block, list) or not block:
                 continue
-            if all(isinstance(s, _Comment) for s in block):
+            if all(isinstance(s, Comment) for s in block):
                 if field == "orelse":
                     setattr(child, field, [])
                 else:

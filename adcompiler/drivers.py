@@ -4,8 +4,8 @@ sweep per output). Forward mode wins when there are fewer inputs than outputs, r
 there are more. The driver returns the value and the (outputs, inputs) matrix."""
 import ast
 
-from .codegen import comment
-from .normalize import unique_name
+from .naming import unique_name
+from .nodes import comment
 
 FORWARD = '''
 def {name}({params}):

@@ -7,9 +7,10 @@ removed here, as Python never runs it, and a while loop whose test is decided fa
 import ast
 
 from . import syntax
-from .ir import If, Loop, walk_loops, walk_ops
+from .ir import If, Loop, OpKind, walk_loops, walk_ops
 
-VALUE_KINDS = ("const", "copy", "rule")     # operations whose expression is the value bound
+# operations whose expression is the value bound
+VALUE_KINDS = (OpKind.CONST, OpKind.COPY, OpKind.RULE)
                                             # (not a write into an array or a stack)
 
 

@@ -6,14 +6,13 @@ branches and early exits keep their structure (a tangent travels with its value)
 function returns ``(value, value_dot)`` after one sweep, with no tape.
 """
 import ast
-import copy
 
 from . import aliases, analyze
-from .codegen import comment
-from .ir import If, Op
-from .reverse import (Primal, _assign, _bookkeeping, _call, _function, _has_arithmetic, _name,
-                      replace_by_identity)
-from .rules import Instance, _Substitute, additive_terms, instantiate
+from .ir import If, Op, OpKind
+from .nodes import (assign, call, comment, function, has_arithmetic, load, replace_by_identity,
+                    substitute)
+from .primal import Primal
+from .rules import Instance, additive_terms, instantiate
 
 
 class TangentWriter:
@@ -32,7 +31,7 @@ class TangentWriter:
         self.sharing = aliases.Sharing(program)
         aliases.check(program, self.kinds, self.sharing)
         self.written = {self.sharing.of(op.targets[0]) for op in program.ops
-                        if op.kind == "setitem"}
+                        if op.kind is OpKind.SETITEM}
 
     def dot(self, name):
         return name + self.suffix
@@ -51,19 +50,19 @@ class TangentWriter:
         tangent = ast.Tuple(tangents, ast.Load()) if isinstance(result, ast.Tuple) else tangents[0]
         body.append(ast.Return(ast.Tuple([result, tangent], ast.Load())))
         params = list(self.program.params) + [self.dot(p) for p in self.wrt]
-        return _function(name, params, body)
+        return function(name, params, body)
 
     def output_tangent(self, atom):
         if isinstance(atom, ast.Name) and atom.id in self.active:
-            return _call("cast_like", _name(self.dot(atom.id)), atom)
-        return _call("zeros_like", atom) if isinstance(atom, ast.Name) else ast.Constant(0.0)
+            return call("cast_like", load(self.dot(atom.id)), atom)
+        return call("zeros_like", atom) if isinstance(atom, ast.Name) else ast.Constant(0.0)
 
     # ------------------------------------------------------------------ blocks
     def block(self, nodes, origin=None):
         out, last_origin = [], origin
         for node in nodes:
             if isinstance(node, Op):
-                if node.origin is not last_origin and not _bookkeeping(node):
+                if node.origin is not last_origin and not node.bookkeeping:
                     last_origin = node.origin
                     out.append(comment(self.program.comments[id(node.origin)]))
                 out.extend(self.operation(node))
@@ -83,9 +82,9 @@ class TangentWriter:
             [comment(self.program.comments[id(loop.origin)])]
         body = self.block(loop.body, loop.origin)
         if loop.flag:
-            body.append(ast.If(_name(loop.flag), [ast.Break()], []))
+            body.append(ast.If(load(loop.flag), [ast.Break()], []))
         if loop.kind == "range":
-            return out + [ast.For(ast.Name(loop.index, ast.Store()), _call("range", *loop.bounds),
+            return out + [ast.For(ast.Name(loop.index, ast.Store()), call("range", *loop.bounds),
                                   body or [ast.Pass()], [])]
         header = self.block(loop.header, loop.origin)
         return out + header + [ast.While(loop.test, body + header, [])]
@@ -93,35 +92,35 @@ class TangentWriter:
     # ------------------------------------------------------------------ one operation
     def operation(self, op):
         """The primal statement(s) of ``op`` and the tangent statements beside them."""
-        if op.kind == "call" and self.active_inputs(op):
+        if op.kind is OpKind.CALL and self.active_inputs(op):
             return [self.call_tangent(op)]       # a callee's tangents are new arrays
         out = self.primal.operation(op)
-        if op.kind in ("push", "pop"):
+        if op.kind in (OpKind.PUSH, OpKind.POP):
             return out + self.stack_tangent(op)
-        if op.kind == "setitem":
+        if op.kind is OpKind.SETITEM:
             if op.targets[0] in self.active:
                 value = op.expr
-                tangent = _name(self.dot(value.id)) if isinstance(value, ast.Name) \
+                tangent = load(self.dot(value.id)) if isinstance(value, ast.Name) \
                     and value.id in self.active else ast.Constant(0.0)
-                out.append(ast.Assign([ast.Subscript(_name(self.dot(op.targets[0])),
+                out.append(ast.Assign([ast.Subscript(load(self.dot(op.targets[0])),
                                                      op.args["index"], ast.Store())], tangent))
             return out
         targets = [t for t in op.targets if t in self.active]
         if not targets:
             return out
         if isinstance(op.expr, ast.List):          # a new stack: its tangents' stack
-            return out + [_assign(self.dot(targets[0]), ast.List([], ast.Load()))]
-        if not self.active_inputs(op) or op.kind == "const":
-            return out + [_assign(self.dot(t), _call("zeros_like", _name(t))) for t in targets]
-        if op.kind == "copy":
-            tangent = _name(self.dot(op.expr.id))
-            if _bookkeeping(op) and self.kind(targets[0]) != analyze.SCALAR:
-                tangent = _call("keep_dtype", tangent, _name(targets[0]))
-            return out + [_assign(self.dot(targets[0]), tangent)]
+            return out + [assign(self.dot(targets[0]), ast.List([], ast.Load()))]
+        if not self.active_inputs(op) or op.kind is OpKind.CONST:
+            return out + [assign(self.dot(t), call("zeros_like", load(t))) for t in targets]
+        if op.kind is OpKind.COPY:
+            tangent = load(self.dot(op.expr.id))
+            if op.bookkeeping and self.kind(targets[0]) != analyze.SCALAR:
+                tangent = call("keep_dtype", tangent, load(targets[0]))
+            return out + [assign(self.dot(targets[0]), tangent)]
         tangent = self.rule_tangent(op)
         if self.owns_tangent(targets[0], tangent):
-            tangent = _call("copy_of", tangent)
-        return out + [_assign(self.dot(targets[0]), tangent)]
+            tangent = call("copy_of", tangent)
+        return out + [assign(self.dot(targets[0]), tangent)]
 
     def owns_tangent(self, name, tangent):
         """True where ``name`` is a new array (not a view) whose tangent may be another
@@ -137,20 +136,20 @@ class TangentWriter:
 
     def stack_tangent(self, op):
         """A stack of tangents beside each active stack, pushed and popped with it."""
-        if op.kind == "push":
+        if op.kind is OpKind.PUSH:
             stack, value = op.targets[0], op.expr
             if stack not in self.active:
                 return []
-            tangent = _name(self.dot(value.id)) if isinstance(value, ast.Name) \
-                and value.id in self.active else _call("zeros_like", value)
-            return [ast.Expr(_call(f"{self.dot(stack)}.append", tangent))]
+            tangent = load(self.dot(value.id)) if isinstance(value, ast.Name) \
+                and value.id in self.active else call("zeros_like", value)
+            return [ast.Expr(call(f"{self.dot(stack)}.append", tangent))]
         stack = op.inputs[0]
         if stack not in self.active:
             return []
-        pop = _call(f"{self.dot(stack)}.pop")         # popped in step with the stack
+        pop = call(f"{self.dot(stack)}.pop")         # popped in step with the stack
         if op.targets[0] not in self.active:
             return [ast.Expr(pop)]
-        return [_assign(self.dot(op.targets[0]), pop)]
+        return [assign(self.dot(op.targets[0]), pop)]
 
     def active_inputs(self, op):
         return [name for name in op.inputs if name in self.active]
@@ -161,7 +160,7 @@ class TangentWriter:
         wrt = [p for p, a in zip(callee.params, op.args)
                if isinstance(a, ast.Name) and a.id in self.active]
         jvp = self.module.jvp(callee, wrt)
-        dots = [_name(self.dot(a.id)) for p, a in zip(callee.params, op.args) if p in wrt]
+        dots = [load(self.dot(a.id)) for p, a in zip(callee.params, op.args) if p in wrt]
         names = [ast.Name(t, ast.Store()) for t in op.targets]
         dot_names = [ast.Name(self.dot(t), ast.Store()) for t in op.targets]
         if len(names) == 1:
@@ -169,7 +168,7 @@ class TangentWriter:
         else:
             store = ast.Tuple([ast.Tuple(names, ast.Store()), ast.Tuple(dot_names, ast.Store())],
                               ast.Store())
-        return ast.Assign([store], _call(jvp, *op.args, *dots))
+        return ast.Assign([store], call(jvp, *op.args, *dots))
 
     # ------------------------------------------------------------------ rules
     def rule_tangent(self, op):
@@ -201,11 +200,11 @@ class TangentWriter:
                             and n.id.endswith("_dot") and n.id[:-4] in rule.params)
                 terms.append((sign, role, term))
         elif rule.elementwise:
-            inst = Instance(rule, _name(op.targets[0]), op.args, self.dot, lambda hint: hint)
+            inst = Instance(rule, load(op.targets[0]), op.args, self.dot, lambda hint: hint)
             terms = []
             for share in instantiate(inst)[1]:
                 dot = {rule.result + "_bar": ast.Name(share.role + "_dot", ast.Load())}
-                terms.append((1, share.role, _Substitute(dot).visit(copy.deepcopy(share.expr))))
+                terms.append((1, share.role, substitute(share.expr, dot)))
         else:
             return []
         out = []
@@ -214,7 +213,7 @@ class TangentWriter:
             if not (isinstance(arg, ast.Name) and arg.id in self.active):
                 continue
             if rule.broadcast and self.smaller_than_result(op, role, term):
-                term = _call("broadcast_like", term, _name(rule.result))
+                term = call("broadcast_like", term, load(rule.result))
             out.append((sign, term))
         return out
 
@@ -233,20 +232,20 @@ class TangentWriter:
         """``expr`` (template names) in call-site names; on arrays, a call to a module helper."""
         rule = op.rule
         mapping = {p: a for p, a in op.args.items()}
-        mapping[rule.result] = _name(op.targets[0])
+        mapping[rule.result] = load(op.targets[0])
         for p, a in op.args.items():
             if isinstance(a, ast.Name):
-                mapping[p + "_dot"] = _name(self.dot(a.id))
-        if not self.module.use_helpers or not _has_arithmetic(expr) \
+                mapping[p + "_dot"] = load(self.dot(a.id))
+        if not self.module.use_helpers or not has_arithmetic(expr) \
                 or self.kind(op.targets[0]) == analyze.SCALAR:
-            return _Substitute(mapping).visit(copy.deepcopy(expr))
+            return substitute(expr, mapping)
         used = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
         roles = [r for r in [p + "_dot" for p in rule.params] + [rule.result] + rule.params
                  if r in used]
         doc = f"{rule.result} = {ast.unparse(rule.expression())}: " \
               f"{rule.result}_dot = {ast.unparse(expr)}"
         name = self.module.helper(f"{rule.key}_tangent", roles, expr, doc)
-        return _call(name, *[mapping[r] for r in roles])
+        return call(name, *[mapping[r] for r in roles])
 
     def substituted_tangent(self, op):
         """A linear primitive applied to the tangents (an inactive array of a tuple operand
@@ -263,9 +262,9 @@ class TangentWriter:
         def replaced(keys):
             def swap(node):
                 if id(node) in keys:
-                    return _name(self.dot(node.id))
+                    return load(self.dot(node.id))
                 if rule.linear and id(node) in operands:
-                    return _call("zeros_like", _name(node.id))
+                    return call("zeros_like", load(node.id))
                 return None
             return replace_by_identity(op.expr, swap)
 

@@ -1,9 +1,20 @@
-"""The normalized program: three-address operations, branches and loops, and the walk over
+"""The normalized program: three-address operations, branches and loops, and the walks over
 them that every later stage uses."""
 import ast
 from dataclasses import dataclass, field
+from enum import Enum
 
 from .parse import ParsedFunction
+
+
+class OpKind(Enum):
+    RULE = "rule"               # a primitive applied by its rule: ``t = np.sin(x)``
+    CALL = "call"               # a call of a user function, differentiated with it
+    COPY = "copy"               # ``a = b``: a second name for a value
+    CONST = "const"             # a value without derivative: a literal, a shape, a flag, print
+    SETITEM = "setitem"         # ``a[index] = value``, in place (``targets`` is ``(a,)``)
+    PUSH = "push"               # ``stack.append(value)`` (``targets`` is ``(stack,)``)
+    POP = "pop"                 # ``t = stack.pop()``
 
 
 @dataclass(eq=False)
@@ -11,13 +22,20 @@ class Op:
     """One three-address operation: ``targets = expr``."""
     targets: tuple              # names it assigns (empty for a statement such as print)
     expr: ast.expr              # the right-hand side as generated code writes it
-    kind: str                   # "rule", "call" (user function), "copy" or "const" (no derivative)
+    kind: OpKind
     origin: ast.stmt            # the user's statement it came from
-    rule: object = None         # Rule, for kind "rule"
-    args: dict = None           # Rule parameter -> atom, for kind "rule"
-    callee: object = None       # Program, for kind "call"
+    rule: object = None         # Rule, for RULE
+    args: dict = None           # Rule parameter -> atom, for RULE; {"index": atom} for SETITEM;
+                                # the argument atoms, for CALL
+    callee: object = None       # Program, for CALL
     inputs: tuple = ()          # names whose derivatives flow into the targets
     resets: bool = False        # a loop's copy-back: the target is rebound every iteration
+
+    @property
+    def bookkeeping(self):
+        """A copy made by a branch or loop (merging or carrying a value), not a user line."""
+        return isinstance(self.origin, (ast.If, ast.For, ast.While)) \
+            and isinstance(self.expr, ast.Name)
 
 
 @dataclass(eq=False)
@@ -66,6 +84,38 @@ def walk_loops(body):
         elif isinstance(node, Loop):
             yield node
             yield from walk_loops((node.header or []) + node.body)
+
+
+def top_loops(body):
+    """The loops of ``body`` that are not inside another loop."""
+    for node in body:
+        if isinstance(node, If):
+            yield from top_loops(node.body + node.orelse)
+        elif isinstance(node, Loop):
+            yield node
+
+
+def compound_nodes(body):
+    """The If and Loop nodes nested anywhere in ``body`` (not in while headers)."""
+    for node in body:
+        if isinstance(node, If):
+            yield node
+            yield from compound_nodes(node.body)
+            yield from compound_nodes(node.orelse)
+        elif isinstance(node, Loop):
+            yield node
+            yield from compound_nodes(node.body)
+
+
+def ops_with_loops(body, around=()):
+    """(op, the loops containing it) for every Op of ``body``, in program order."""
+    for node in body:
+        if isinstance(node, Op):
+            yield node, around
+        elif isinstance(node, If):
+            yield from ops_with_loops(node.body + node.orelse, around)
+        else:
+            yield from ops_with_loops((node.header or []) + node.body, around + (node,))
 
 
 @dataclass(eq=False)

@@ -6,6 +6,8 @@ iteration and get no loop-level name, copies or tape.
 """
 import ast
 
+from .dataflow import reads, stores
+
 
 def live_at_loop_heads(function):
     """id(loop statement) -> names that may be read, before being assigned, from its head on."""
@@ -22,11 +24,11 @@ def _block(statements, live, heads):
 
 def _statement(statement, live, heads):
     if isinstance(statement, ast.If):
-        return _loads(statement.test) | _block(statement.body, live, heads) \
+        return reads([statement.test]) | _block(statement.body, live, heads) \
             | _block(statement.orelse, live, heads)
     if isinstance(statement, (ast.For, ast.While)):
-        entry = _loads(statement.iter if isinstance(statement, ast.For) else statement.test)
-        target = _stores(statement.target) if isinstance(statement, ast.For) else set()
+        entry = reads([statement.iter if isinstance(statement, ast.For) else statement.test])
+        target = stores([statement.target]) if isinstance(statement, ast.For) else set()
         head = set(live) | entry
         while True:
             new = head | (_block(statement.body, head, heads) - target)
@@ -35,15 +37,7 @@ def _statement(statement, live, heads):
             head = new
         heads[id(statement)] = head
         return head
-    reads = _loads(statement)
+    read = reads([statement])
     if isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
-        reads.add(statement.target.id)
-    return (live - _stores(statement)) | reads
-
-
-def _loads(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-
-
-def _stores(node):
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        read.add(statement.target.id)
+    return (live - stores([statement])) | read

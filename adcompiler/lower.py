@@ -19,6 +19,9 @@ statements are returned unchanged.
 """
 import ast
 
+from .naming import unique_name
+from .nodes import load, store
+
 
 class Lowering:
     def __init__(self, taken):
@@ -27,12 +30,7 @@ class Lowering:
         self.loop_flags = set()         # break and continue flags: local to one loop body
 
     def fresh(self, hint):
-        name, k = hint, 1
-        while name in self.taken:
-            k += 1
-            name = f"{hint}{k}"
-        self.taken.add(name)
-        return name
+        return unique_name(hint, self.taken, separator="")
 
     def function(self, body):
         """The lowered body of a function (a list of statements ending in a return)."""
@@ -50,8 +48,8 @@ class Lowering:
                 else self.fresh("_return_value")
             body, _ = self.block(body, loop=None)
             start = [_synthetic(_set(self.returned, False, body[0]))]
-            value = ast.Tuple([_load(v) for v in self.value], ast.Load()) if size \
-                else _load(self.value)
+            value = ast.Tuple([load(v) for v in self.value], ast.Load()) if size \
+                else load(self.value)
             return start + body + [ast.copy_location(ast.Return(value), returns[-1])]
         body, _ = self.block(body, loop=None)
         return body
@@ -76,8 +74,8 @@ class Lowering:
     def statement(self, stmt, loop):
         if isinstance(stmt, ast.Return) and self.returned:
             value = stmt.value if stmt.value is not None else ast.Constant(None)
-            target = ast.Tuple([_store(v) for v in self.value], ast.Store()) \
-                if isinstance(self.value, list) else _store(self.value)
+            target = ast.Tuple([store(v) for v in self.value], ast.Store()) \
+                if isinstance(self.value, list) else store(self.value)
             out = [ast.copy_location(ast.Assign([target], value), stmt),
                    _set(self.returned, True, stmt)]
             flags = {self.returned}
@@ -115,7 +113,7 @@ class Lowering:
         new.adc_break = flags[0]
         out, exits = [new], exits & {self.returned}
         if exits and outer and outer[0]:
-            stop = ast.If(_load(self.returned), [_set(outer[0], True, stmt)], [])
+            stop = ast.If(load(self.returned), [_set(outer[0], True, stmt)], [])
             out.append(_synthetic(stop))
             exits = exits | {outer[0]}
         return out, exits
@@ -130,20 +128,12 @@ def _same_loop_nodes(node):
         yield from _same_loop_nodes(child)
 
 
-def _load(name):
-    return ast.Name(name, ast.Load())
-
-
-def _store(name):
-    return ast.Name(name, ast.Store())
-
-
 def _set(name, value, where):
-    return ast.copy_location(ast.Assign([_store(name)], ast.Constant(value)), where)
+    return ast.copy_location(ast.Assign([store(name)], ast.Constant(value)), where)
 
 
 def _any(flags):
-    return _load(flags[0]) if len(flags) == 1 else ast.BoolOp(ast.Or(), [_load(f) for f in flags])
+    return load(flags[0]) if len(flags) == 1 else ast.BoolOp(ast.Or(), [load(f) for f in flags])
 
 
 def _synthetic(node):

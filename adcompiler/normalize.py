@@ -13,9 +13,11 @@ import operator
 import numpy as np
 
 from . import builtin_rules, fold, rules, support, syntax
-from .ir import If, Loop, Op, Program, walk_ops
+from .ir import If, Loop, Op, OpKind, Program, walk_ops
+from .dataflow import names, stores
 from .liveness import live_at_loop_heads
 from .lower import lower
+from .naming import Fresh, unique_name
 from .parse import _MISSING, parse_function
 from .rules import lookup
 
@@ -79,16 +81,6 @@ class Library:
         return unique_name(name, self.used_names)
 
 
-def unique_name(name, used):
-    """``name``, or ``name_2``, ``name_3``, ... : the first not in ``used`` (which it joins)."""
-    candidate, k = name, 1
-    while candidate in used:
-        k += 1
-        candidate = f"{name}_{k}"
-    used.add(candidate)
-    return candidate
-
-
 def normalize(func, library=None, watch=frozenset()):
     """Normalize ``func`` (and, recursively, the user functions it calls). ``watch``: locals
     whose last value gets a name of its own (for ``of``/``wrt``); None watches every local."""
@@ -104,6 +96,7 @@ class Normalizer:
         self.loop_depth = 0
         self.taken = {n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name)}
         self.taken |= set(parsed.params) | {"np", "math"}
+        self.fresh = Fresh(self.taken)     # names of temporaries: t1, t2, ...
         self.current = {name: name for name in parsed.params}
         self.versions = {}
         self.aliases = {}           # version -> ast.Tuple of atoms (tuple values live here)
@@ -131,18 +124,9 @@ class Normalizer:
         self.locals = []
         self.origin = None
         self.comments = {}
-        self.temp_count = 0
         self.callees = []
 
     # ------------------------------------------------------------------ names
-    def fresh(self, hint):
-        while True:
-            self.temp_count += 1
-            name = f"{hint}{self.temp_count}"
-            if name not in self.taken:
-                self.taken.add(name)
-                return name
-
     def next_version(self, name):
         """The name the next assignment to user variable ``name`` binds."""
         if name in self.single:
@@ -337,7 +321,7 @@ class Normalizer:
         orelse = self.block(stmt.orelse)
         after_else = self.current
         self.current, self.known = dict(before), known
-        for name in _stored_names(stmt.body + stmt.orelse):
+        for name in stores(stmt.body + stmt.orelse):
             self.known.pop(after_body.get(name), None)
             self.known.pop(after_else.get(name), None)
         self.merge(body, after_body, orelse, after_else, before)
@@ -389,12 +373,12 @@ class Normalizer:
             self.bind(name, version)
 
     def copy_op(self, version, src, constant, resets=False):
-        return Op((version,), ast.Name(src, ast.Load()), "const" if constant else "copy",
+        return Op((version,), ast.Name(src, ast.Load()), OpKind.CONST if constant else OpKind.COPY,
                   self.origin, inputs=(src,), resets=resets)
 
     def loop_variables(self, stmt, extra=()):
         """(carried: user name -> loop-level version, entry copies) for a loop's assignments."""
-        for name in _stored_names(stmt.body):   # another iteration may have changed them
+        for name in stores(stmt.body):   # another iteration may have changed them
             self.known.pop(self.current.get(name), None)
         self.before_loop[id(stmt)] = dict(self.current)
         indices = {n.id for s in stmt.body for loop in ast.walk(s)
@@ -428,7 +412,7 @@ class Normalizer:
     def read_here(self, version):
         """Whether a line of the current block or of a block around it, not in a branch or a
         loop, read ``version``: it is then bound from there on."""
-        return any(isinstance(op, Op) and version in _names(op.expr)
+        return any(isinstance(op, Op) and version in names(op.expr)
                    for block in self.enclosing + [self.ops] for op in block)
 
     def refuse_rebinding_a_value_read(self, stmt, name, version):
@@ -437,7 +421,7 @@ class Normalizer:
         loop's value, so that is refused."""
         def reads(nodes):
             for node in nodes:
-                if isinstance(node, Op) and version in _names(node.expr):
+                if isinstance(node, Op) and version in names(node.expr):
                     return node
                 if isinstance(node, Loop) and version not in node.carried.values():
                     found = reads(node.header or []) or reads(node.body)
@@ -461,7 +445,7 @@ class Normalizer:
         from before the loop."""
         before = self.before_loop.pop(id(stmt))
         self.open_loops.pop()
-        for name in _stored_names(stmt.body) - set(carried) - self.single - self.loop_flags:
+        for name in stores(stmt.body) - set(carried) - self.single - self.loop_flags:
             if name in before:
                 self.current[name] = before[name]
             elif name in self.current and name not in _loop_targets(stmt):
@@ -491,7 +475,7 @@ class Normalizer:
         writes = [k for k, op in enumerate(ops) if op.resets and op.targets == (version,)
                   and not any(op is node for node in body)]
         read = next((op for op in ops[:writes[0]] if version in op.inputs
-                     and op.kind not in ("copy", "const")), None) if writes else None
+                     and op.kind not in (OpKind.COPY, OpKind.CONST)), None) if writes else None
         if read is not None:
             raise self.error(read.origin, f"{name!r} may be unbound when this loop starts, and "
                              "a branch of the loop rebinds it after this line reads it; "
@@ -522,7 +506,7 @@ class Normalizer:
             index_version = self.next_version(index)
             self.bind(index, index_version)
         # bound before the loop too, so code after a loop that ran zero times can read it
-        self.ops.append(Op((index_version,), start, "const", self.origin))
+        self.ops.append(Op((index_version,), start, OpKind.CONST, self.origin))
         self.constants.add(index_version)
 
         def read_row():
@@ -580,7 +564,7 @@ class Normalizer:
         else:
             raise self.error(it, "a 'for' loop must run over range(...), an array or "
                                  "enumerate(array)")
-        if isinstance(source, ast.Name) and source.id in _stored_names(stmt.body) \
+        if isinstance(source, ast.Name) and source.id in stores(stmt.body) \
                 and source.id in syntax.written_arrays(stmt):
             raise self.error(source, f"the loop runs over the array {source.id!r} held when it "
                              f"started, and its body both writes into and rebinds "
@@ -625,10 +609,10 @@ class Normalizer:
             if isinstance(value, ast.Name) and value.id != target:  # may be that array
                 self.views.setdefault(target, (value.id, self.origin, named))
             if not (isinstance(value, ast.Name) and value.id == target):
-                self.ops.append(Op((target,), value, "copy" if isinstance(value, ast.Name)
-                                   else "const", self.origin,
+                self.ops.append(Op((target,), value, OpKind.COPY if isinstance(value, ast.Name)
+                                   else OpKind.CONST, self.origin,
                                    inputs=(value.id,) if isinstance(value, ast.Name) else ()))
-            constant = all(op.kind == "const" for op in walk_ops(self.ops)
+            constant = all(op.kind is OpKind.CONST for op in walk_ops(self.ops)
                            if target in op.targets)
             branches.append((self.ops, constant))
             self.ops = outer
@@ -650,7 +634,7 @@ class Normalizer:
         if isinstance(value, ast.Call) and self.p.resolve(value.func) is print:
             args = [self.value(a, allow_tuple=True) for a in value.args]
             call = ast.Call(ast.Name("print", ast.Load()), args, [])
-            self.ops.append(Op((), call, "const", self.origin))
+            self.ops.append(Op((), call, OpKind.CONST, self.origin))
             return
         raise self.error(stmt, "an expression statement has no effect on the derivative "
                                "and is not supported (only print(...) is)")
@@ -662,7 +646,7 @@ class Normalizer:
         value = self.atom(call.args[0])
         stack = self.current[call.func.value.id]
         inputs = tuple(n for n in (getattr(value, "id", None), stack) if n)
-        self.ops.append(Op((stack,), value, "push", self.origin, inputs=inputs))
+        self.ops.append(Op((stack,), value, OpKind.PUSH, self.origin, inputs=inputs))
 
     def pop(self, call, target):
         if call.args or call.keywords:
@@ -671,14 +655,14 @@ class Normalizer:
         target = target or self.fresh("t")
         self.ops.append(Op((target,), ast.Call(ast.Attribute(ast.Name(stack, ast.Load()), "pop",
                                                              ast.Load()), [], []),
-                           "pop", self.origin, inputs=(stack,)))
+                           OpKind.POP, self.origin, inputs=(stack,)))
         return ast.Name(target, ast.Load())
 
     def assign(self, target, value_node):
         if isinstance(target, ast.Name) and isinstance(value_node, ast.List) \
                 and not value_node.elts and target.id in self.lists:
             version = self.next_version(target.id)
-            self.ops.append(Op((version,), ast.List([], ast.Load()), "const", self.origin))
+            self.ops.append(Op((version,), ast.List([], ast.Load()), OpKind.CONST, self.origin))
             self.bind(target.id, version)
             return
         if isinstance(target, ast.Name):
@@ -715,7 +699,7 @@ class Normalizer:
         array = self.current[target.value.id]
         index = self.index(target.slice)
         inputs = tuple(n for n in (getattr(value, "id", None), array) if n)
-        self.ops.append(Op((array,), value, "setitem", self.origin, args={"index": index},
+        self.ops.append(Op((array,), value, OpKind.SETITEM, self.origin, args={"index": index},
                            inputs=inputs))
 
     def assign_atom(self, target, value):
@@ -739,7 +723,7 @@ class Normalizer:
             return self.unpack_atoms(target, atoms)
         value = self.value(value_node, allow_tuple=True)
         op = self.ops[-1] if self.ops else None
-        if isinstance(value, ast.Tuple) and op is not None and op.kind == "call" \
+        if isinstance(value, ast.Tuple) and op is not None and op.kind is OpKind.CALL \
                 and [e.id for e in value.elts if isinstance(e, ast.Name)] == list(op.targets):
             value = ast.Name(op.targets[0], ast.Load())     # the call's results, renamed below
         if isinstance(value, ast.Tuple):
@@ -747,10 +731,10 @@ class Normalizer:
                 raise self.error(value_node, "cannot unpack: the number of values does not match")
             return self.unpack_atoms(target, value.elts)
         if not (isinstance(value, ast.Name) and op and value.id in op.targets) or \
-                op.kind not in ("call", "const"):
+                op.kind not in (OpKind.CALL, OpKind.CONST):
             raise self.error(value_node, "can only unpack tuples, calls of user functions "
                                          "and shapes")
-        if op.kind == "call" and len(op.targets) != len(target.elts):
+        if op.kind is OpKind.CALL and len(op.targets) != len(target.elts):
             raise self.error(value_node, "cannot unpack: the number of values does not match")
         names = []
         for elt in target.elts:
@@ -761,7 +745,7 @@ class Normalizer:
             if old_name in self.views:              # a returned view, now named
                 self.views[name] = self.views.pop(old_name)[:2] + (True,)
         op.targets = tuple(names)
-        if op.kind == "const":
+        if op.kind is OpKind.CONST:
             self.constants.update(names)
         for elt, version in zip(target.elts, names):
             self.bind(elt.id, version)
@@ -778,7 +762,7 @@ class Normalizer:
             self.views[version] = (atom.id, self.origin, True)
         inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
         constant = all(name in self.constants for name in inputs)
-        self.ops.append(Op((version,), atom, "const" if constant else "copy", self.origin,
+        self.ops.append(Op((version,), atom, OpKind.CONST if constant else OpKind.COPY, self.origin,
                            inputs=inputs))
         if constant:
             self.constants.add(version)
@@ -990,7 +974,7 @@ class Normalizer:
         if rule.view and isinstance(bound_args.get("x"), ast.Name):
             self.views[target] = (bound_args["x"].id, self.origin, named)
         constant = all(name in self.constants for name in inputs)
-        self.ops.append(Op((target,), expr, "const" if constant else "rule", self.origin,
+        self.ops.append(Op((target,), expr, OpKind.CONST if constant else OpKind.RULE, self.origin,
                            rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
         if constant:
             self.constants.add(target)
@@ -1049,7 +1033,7 @@ class Normalizer:
         for name, param in zip(targets, callee.returned_views):
             if isinstance(arguments.get(param), ast.Name):      # a view of that argument
                 self.views[name] = (arguments[param].id, self.origin, named)
-        self.ops.append(Op(targets, expr, "call", self.origin, callee=callee, args=atoms,
+        self.ops.append(Op(targets, expr, OpKind.CALL, self.origin, callee=callee, args=atoms,
                            inputs=inputs))
         if isinstance(callee.result, ast.Tuple):    # one name per returned value
             return ast.Tuple([ast.Name(t, ast.Load()) for t in targets], ast.Load())
@@ -1057,7 +1041,7 @@ class Normalizer:
 
     def constant_op(self, expr, target):
         target = target or self.fresh("t")
-        self.ops.append(Op((target,), expr, "const", self.origin))
+        self.ops.append(Op((target,), expr, OpKind.CONST, self.origin))
         self.constants.add(target)
         return ast.Name(target, ast.Load())
 
@@ -1079,7 +1063,7 @@ def _read_of_last_value(body, last, own=True, owner=None):
     only copies between versions of one name (``y = x`` gives y a value of its own)."""
     sources = {}
     for op in walk_ops(body):
-        if op.kind == "copy" and (owner is None or owner.get(op.targets[0], op.targets[0]) ==
+        if op.kind is OpKind.COPY and (owner is None or owner.get(op.targets[0], op.targets[0]) ==
                                   owner.get(op.inputs[0], op.inputs[0])):
             sources.setdefault(op.targets[0], set()).update(op.inputs)
     held, todo = set(), [last]
@@ -1091,10 +1075,10 @@ def _read_of_last_value(body, last, own=True, owner=None):
     read = held if own else held - {last}
 
     def binds(op):
-        return op.kind != "copy" and bool(held & set(op.targets))
+        return op.kind is not OpKind.COPY and bool(held & set(op.targets))
 
     def uses(op):
-        return bool(read & set(op.inputs)) and not (op.kind == "copy" and op.targets[0] in held)
+        return bool(read & set(op.inputs)) and not (op.kind is OpKind.COPY and op.targets[0] in held)
 
     def scan(nodes, bound_after):
         """(a use found or None, whether every path through ``nodes`` binds the variable),
@@ -1116,15 +1100,6 @@ def _read_of_last_value(body, last, own=True, owner=None):
                     return found, bound_after
         return None, bound_after
     return scan(body, False)[0]
-
-
-def _names(expr):
-    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
-
-
-def _stored_names(statements):
-    return {n.id for s in statements for n in ast.walk(s)
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _loop_targets(stmt):

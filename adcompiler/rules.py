@@ -31,6 +31,7 @@ import textwrap
 from dataclasses import dataclass
 
 from . import support
+from .nodes import substitute
 
 RESULT = "y"            # conventional name of the result in templates (any first param works)
 
@@ -61,6 +62,7 @@ class Rule:
     rank: object = None             # the result's rank: a number, or the parameter it keeps
     view: bool = False              # the result may share memory with operand x (a[1:], .T)
     arguments: object = None        # callable(positional args) -> them in the rule's order
+    shape_only: tuple = ()          # params read only for their shape or dtype (zeros_like's x)
 
     def expression(self):
         """The primitive applied to its parameters' names: ``a + b``, ``np.sin(x)``."""
@@ -81,6 +83,7 @@ class Rule:
 
 
 _registry = {}
+_by_name = {}
 
 
 def lookup(obj):
@@ -91,9 +94,23 @@ def lookup(obj):
         return None
 
 
+def named(name):
+    """The rule last registered under ``name``, how generated code calls it, or None."""
+    return _by_name.get(name)
+
+
 def register(objs, rule):
     for obj in objs:
         _registry[obj] = rule
+    _by_name[rule.name] = rule
+
+
+def alias(obj, of, name=None, as_operator=False):
+    """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code (or
+    written as ``of``'s operator: numba has ``a @ b`` but not ``np.matmul``)."""
+    rule = lookup(of)
+    register([obj], Rule(**{**rule.__dict__, "name": name or canonical_name(obj),
+                            "operator": rule.operator if as_operator else None}))
 
 
 def canonical_name(obj):
@@ -179,7 +196,7 @@ def tangent_template(func, rule):
                               and isinstance(body[0].targets[0], ast.Name)
                               and body[0].targets[0].id == names[0] + "_dot"):
         raise ValueError(f"{where}: the body must be one line '{names[0]}_dot = <expression>'")
-    expr = _Substitute({names[0]: ast.Name(rule.result, ast.Load())}).visit(body[0].value)
+    expr = substitute(body[0].value, {names[0]: ast.Name(rule.result, ast.Load())})
     for term in additive_terms(expr):
         dots = {n.id for n in ast.walk(term[1]) if isinstance(n, ast.Name)
                 and n.id.endswith("_dot") and n.id[:-4] in rule.params}
@@ -257,20 +274,7 @@ class Instance:
 
     def substitute(self, node):
         """``node`` (in template names) rewritten in call-site names."""
-        return _Substitute(self.mapping()).visit(copy.deepcopy(node))
-
-
-class _Substitute(ast.NodeTransformer):
-    def __init__(self, mapping):
-        self.mapping = mapping
-
-    def visit_Name(self, node):
-        if node.id in self.mapping:
-            new = copy.deepcopy(self.mapping[node.id])
-            if isinstance(new, ast.Name):
-                new.ctx = node.ctx
-            return new
-        return node
+        return substitute(node, self.mapping())
 
 
 def instantiate(inst):

@@ -10,34 +10,37 @@ import inspect
 import numpy as np
 
 from . import support
-from .builtin_rules import _alias
-from .rules import Rule, adjoint, register
+from .rules import Rule, adjoint, alias, register
 
 
-def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, elementwise=False):
+def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, elementwise=False,
+          shape_only=()):
     params = list(inspect.signature(func).parameters)
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     rule = Rule(name=func.__name__, key=func.__name__, params=params, defaults=defaults,
                 differentiable=tuple(differentiable), nondiff=not differentiable,
                 linear=linear, multilinear=multilinear, elementwise=elementwise,
-                tangent=ast.parse(tangent, mode="eval").body if tangent else None)
+                tangent=ast.parse(tangent, mode="eval").body if tangent else None,
+                shape_only=shape_only)
     register([func], rule)
 
 
 # no derivative: they make zeros, ones, room for a tape, or count
-for _helper in (support.zeros_like, support.ones_like, support.tape_for, support.trip_count,
-                support.weak):
+_rule(support.zeros_like, (), shape_only=("x",))
+_rule(support.ones_like, (), shape_only=("x",))
+for _helper in (support.tape_for, support.trip_count, support.weak):
     _rule(_helper, ())
 
-# linear in the adjoint or tangent they carry (the other operands give shapes or masks)
-for _helper, _carried in [
-        (support.cast_like, "g"), (support.unbroadcast, "g"), (support.reshape_like, "g"),
-        (support.sum_adjoint, "g"), (support.mean_adjoint, "g"),
-        (support.extremum_adjoint, "g"),
-        (support.broadcast_like, "t"), (support.keep_dtype, "t"), (support.as_float, "x"),
-        (support.unsort, "g"), (support.sort_like, "t")]:
-    _rule(_helper, (_carried,), linear=True)
+# linear in the adjoint or tangent they carry (the other operands give shapes or masks; some
+# only their shape or dtype)
+for _helper, _carried, _shape_only in [
+        (support.cast_like, "g", ("x",)), (support.unbroadcast, "g", ("like",)),
+        (support.reshape_like, "g", ("x",)), (support.sum_adjoint, "g", ("x",)),
+        (support.mean_adjoint, "g", ("x",)), (support.extremum_adjoint, "g", ()),
+        (support.broadcast_like, "t", ()), (support.keep_dtype, "t", ()),
+        (support.as_float, "x", ()), (support.unsort, "g", ()), (support.sort_like, "t", ())]:
+    _rule(_helper, (_carried,), linear=True, shape_only=_shape_only)
 _rule(support.add_like, ("acc", "g"), linear=True)
 
 
@@ -63,4 +66,4 @@ for _helper, _of in [(support.reduce_sum, np.sum), (support.reduce_mean, np.mean
                      (support.reduce_prod, np.prod), (support.clip, np.clip),
                      (support.tensordot, np.tensordot), (support.squeeze, np.squeeze),
                      (support.reshape, np.reshape)]:
-    _alias(_helper, _of, name=_helper.__name__)
+    alias(_helper, _of, name=_helper.__name__)
