@@ -25,7 +25,7 @@ class Sharing:
             while parent.get(name, name) != name:
                 name = parent[name]
             return name
-        pairs = [(v, base) for v, (base, _, _) in program.views.items()]
+        pairs = [(v, base) for v, (bases, _, _) in program.views.items() for base in bases]
         pairs += [(op.targets[0], op.expr.id) for op in program.ops
                   if op.kind in (OpKind.COPY, OpKind.CONST) and isinstance(op.expr, ast.Name)]
         for a, b in pairs:
@@ -40,6 +40,18 @@ class Sharing:
         """Every name that may share memory with ``array``, ``array`` included."""
         base = self.of(array)
         return {array} | {name for name, group in self.group.items() if group == base}
+
+
+def returned_parameters(program):
+    """Per returned value, the parameters whose memory it may be (``return p[1:]``, or a value
+    that is ``p`` on some path): a caller's write into it would change those arguments."""
+    sharing = Sharing(program)
+    result = program.result
+    out = []
+    for atom in result.elts if isinstance(result, ast.Tuple) else [result]:
+        group = sharing.of(atom.id) if isinstance(atom, ast.Name) else None
+        out.append(tuple(p for p in program.params if sharing.of(p) == group))
+    return out
 
 
 def check(program, kinds, sharing):

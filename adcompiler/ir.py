@@ -131,12 +131,12 @@ class Program:
     comments: dict              # id(origin statement) -> its source text
     parsed: ParsedFunction
     callees: list = field(default_factory=list)   # Programs it calls, callees first
-    views: dict = field(default_factory=dict)     # version -> (base version, origin, named)
+    views: dict = field(default_factory=dict)     # version -> (base versions, origin, named)
     augmented: list = field(default_factory=list)  # (version before, origin) of 'a op= v'
     written_params: list = field(default_factory=list)  # parameters written in place
     read_in_loop: dict = field(default_factory=dict)    # name -> loop reading its last value
-    returned_views: list = field(default_factory=list)  # per returned value: the parameter
-                                                        # it may be a view of, or None
+    returned_views: list = field(default_factory=list)  # per returned value: the parameters
+                                                        # whose memory it may be
     generated: bool = False     # adcompiler's own generated code, read back
     returns_early: bool = False     # a return before the end (lowered to flags)
     maybe_unbound: set = field(default_factory=set)     # locals first bound in a loop or a

@@ -12,7 +12,7 @@ import operator
 
 import numpy as np
 
-from . import builtin_rules, fold, rules, support, syntax
+from . import aliases, builtin_rules, fold, rules, support, syntax
 from .ir import If, Loop, Op, OpKind, Program, walk_ops
 from .dataflow import names, stores
 from .liveness import live_at_loop_heads
@@ -114,7 +114,7 @@ class Normalizer:
         self.live = {}              # id(loop statement) -> names live at its head
         self.before_loop = {}       # id(loop statement) -> bindings when it was entered
         self.open_loops = []        # carried variables of the loops being normalized
-        self.views = {}             # version -> (version it may share memory with, origin,
+        self.views = {}             # version -> (versions it may share memory with, origin,
                                     # bound to a user name): views and aliases of arrays
         self.augmented = []         # (version before, origin) of 'name op= value'
         self.read_in_loop = {}      # watched name -> loop whose body reads its last value
@@ -206,25 +206,24 @@ class Normalizer:
             read = _read_of_last_value(self.ops, self.current[n], own=False, owner=self.owner)
             if read is not None:
                 read_before_kept[n] = read.origin
-        return Program(name, list(self.p.params), self.ops, result, dict(self.current),
-                       [n for n in locals_ if self.current[n] not in self.aliases],
-                       constant, self.comments, self.p, self.callees, self.views,
-                       self.augmented, sorted(set(self.p.params) & self.mutated),
-                       self.read_in_loop, self.returned_views(result), self.library.generated,
-                       bool(self.p.node.adc_return_value),
-                       {n for n in locals_ if self.current[n] in self.unset}, read_before_kept)
+        program = Program(name, list(self.p.params), self.ops, result, dict(self.current),
+                          [n for n in locals_ if self.current[n] not in self.aliases],
+                          constant, self.comments, self.p, self.callees, self.views,
+                          self.augmented, sorted(set(self.p.params) & self.mutated),
+                          self.read_in_loop, [], self.library.generated,
+                          bool(self.p.node.adc_return_value),
+                          {n for n in locals_ if self.current[n] in self.unset},
+                          read_before_kept)
+        program.returned_views = aliases.returned_parameters(program)
+        return program
 
-    def returned_views(self, result):
-        """For each returned value, the parameter it may be a view of (``return p[1:]``), or
-        None: a caller's write into it would change that argument."""
-        out = []
-        for atom in result.elts if isinstance(result, ast.Tuple) else [result]:
-            name, seen = getattr(atom, "id", None), set()
-            while name in self.views and name not in seen:
-                seen.add(name)
-                name = self.views[name][0]
-            out.append(name if name in self.p.params else None)
-        return out
+    def view(self, version, base, named):
+        """Note that ``version`` may share memory with ``base`` (a view, an alias, or one of the
+        values a name assigned on several paths may hold)."""
+        bases = self.views[version][0] if version in self.views else ()
+        if base not in bases:
+            bases += (base,)
+        self.views[version] = (bases, self.origin, named)
 
     def source_text(self, stmt):
         """The statement's source on one line; for a compound statement, its header line."""
@@ -255,7 +254,7 @@ class Normalizer:
             version = self.next_version(name)
             constant = source in self.constants
             self.ops.append(self.copy_op(version, source, constant))
-            self.views[version] = (source, self.origin, False)     # the same array, if one
+            self.view(version, source, False)       # the same array, if one
             if constant:
                 self.constants.add(version)
             self.bind(name, version)
@@ -607,7 +606,7 @@ class Normalizer:
             may_view = isinstance(side, ast.Subscript) or syntax.viewed(side) is not None
             value = self.value(side, target=None if may_view else target)
             if isinstance(value, ast.Name) and value.id != target:  # may be that array
-                self.views.setdefault(target, (value.id, self.origin, named))
+                self.view(target, value.id, named)
             if not (isinstance(value, ast.Name) and value.id == target):
                 self.ops.append(Op((target,), value, OpKind.COPY if isinstance(value, ast.Name)
                                    else OpKind.CONST, self.origin,
@@ -759,7 +758,7 @@ class Normalizer:
     def emit_copy(self, version, atom):
         """``version = atom`` for a user's assignment: for an array, a second name for it."""
         if isinstance(atom, ast.Name):
-            self.views[version] = (atom.id, self.origin, True)
+            self.view(version, atom.id, True)
         inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
         constant = all(name in self.constants for name in inputs)
         self.ops.append(Op((version,), atom, OpKind.CONST if constant else OpKind.COPY, self.origin,
@@ -972,7 +971,7 @@ class Normalizer:
             inputs += [e.id for e in elts if isinstance(e, ast.Name)]
         named, target = target is not None, target or self.fresh("t")
         if rule.view and isinstance(bound_args.get("x"), ast.Name):
-            self.views[target] = (bound_args["x"].id, self.origin, named)
+            self.view(target, bound_args["x"].id, named)
         constant = all(name in self.constants for name in inputs)
         self.ops.append(Op((target,), expr, OpKind.CONST if constant else OpKind.RULE, self.origin,
                            rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
@@ -1030,9 +1029,10 @@ class Normalizer:
         targets = tuple(self.fresh("t") for _ in callee.result.elts) \
             if isinstance(callee.result, ast.Tuple) else (target or self.fresh("t"),)
         arguments = dict(zip(callee.params, atoms))
-        for name, param in zip(targets, callee.returned_views):
-            if isinstance(arguments.get(param), ast.Name):      # a view of that argument
-                self.views[name] = (arguments[param].id, self.origin, named)
+        for name, params in zip(targets, callee.returned_views):
+            for param in params:                # a view of that argument, or the argument
+                if isinstance(arguments.get(param), ast.Name):
+                    self.view(name, arguments[param].id, named)
         self.ops.append(Op(targets, expr, OpKind.CALL, self.origin, callee=callee, args=atoms,
                            inputs=inputs))
         if isinstance(callee.result, ast.Tuple):    # one name per returned value

@@ -987,6 +987,43 @@ def helper_updates_argument(u):
     return v + np.sum(a)
 
 
+def argument_or_new_pair(p, a):
+    for r in p:
+        if a < 0.3:
+            return p, p * 2.0          # the argument itself, on this path
+    return p * 3.0, p * 4.0
+
+
+def returned_argument_of_a_pair_written(x):
+    v, w = argument_or_new_pair(np.squeeze(np.expand_dims(x, 0), axis=0), x[0])
+    v[:-1] += w[0]                     # writes into x when v is x
+    return np.sum(x) + np.sum(v)
+
+
+def first_or_second(p, q, a):
+    return p if a < 0.3 else q
+
+
+def one_of_two_arguments_written(x):
+    y = x * 1.0
+    v = first_or_second(x, y, x[0])    # y itself when x[0] >= 0.3
+    y[0] = y[0] * 3.0
+    return np.sum(x) + np.sum(y * v)
+
+
+def doubled_n_times(p, n):
+    s = p
+    for i in range(n):
+        s = s * 2.0
+    return s                           # p itself when n is 0
+
+
+def argument_carried_by_a_loop_written(x):
+    v = doubled_n_times(x, x.shape[0] - 3)
+    v[0] = v[0] * 3.0
+    return np.sum(x * v)
+
+
 REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name"),
            (rows_written, 1.3, "second name"), (alias_updated_in_place, 1.3, "in place"),
            (argument_aliased, X3, "second name"), (helper_writes_argument, 1.3, "writes into"),
@@ -997,7 +1034,10 @@ REFUSED = [(alias_written, 1.3, "second name"), (view_written, 1.3, "second name
            (helper_updates_argument, np.array([1.2, 0.3]), "changes its argument 'p'"),
            (helper_updates_argument_in_a_loop, np.array([1.2, 0.3]), "changes its argument"),
            (chosen_then_written, X3, "second name"),
-           (tuple_bound_in_loop_used_after, 1.3, "tuple 't' is bound in this loop")]
+           (tuple_bound_in_loop_used_after, 1.3, "tuple 't' is bound in this loop"),
+           (returned_argument_of_a_pair_written, X3, "second name"),
+           (one_of_two_arguments_written, X3, "second name"),
+           (argument_carried_by_a_loop_written, X3, "second name")]
 
 
 @pytest.mark.parametrize("func, x, message", REFUSED, ids=[f.__name__ for f, _, _ in REFUSED])
