@@ -4,8 +4,6 @@ later), bound before the loop to a number and compared with a number. numba foll
 bound once to its value and decides such a test itself when it compiles, dropping the side not
 taken and leaving what that side binds (a tape, an adjoint) untyped. So the side not taken is
 removed here, as Python never runs it, and a while loop whose test is decided false with it."""
-import ast
-
 from . import syntax
 from .ir import If, Loop, OpKind, walk_loops, walk_ops
 

@@ -9,28 +9,50 @@
                                         # the loop stops when _break is set
 
 Statements after one that may exit are guarded by ``if not <flag>:``; a loop whose body may
-break records its break flag in the ``adc_break`` attribute of the loop node. A function with an
-early return stores each returned value in ``_return_value``, sets ``_returned``, and ends with
-``return _return_value``; it is assigned at most once per run, so normalization keeps it as one
-name (no versions; ``adc_return_value`` on the function node names it, or lists one name per
-element when every return is a tuple of one size). Control flow thus becomes
-ordinary branches, which the reverse transform already handles. Functions without these
-statements are returned unchanged.
+break has its break flag noted (``Lowered.breaks``). A function with an early return stores each
+returned value in ``_return_value``, sets ``_returned``, and ends with ``return _return_value``;
+it is assigned at most once per run, so normalization keeps it as one name (no versions;
+``Lowered.return_value`` names it, or lists one name per element when every return is a tuple of
+one size). Control flow thus becomes ordinary branches, which the reverse transform already
+handles. Functions without these statements are left unchanged.
 """
 import ast
+from dataclasses import dataclass, field
 
 from .naming import unique_name
 from .nodes import load, store
+
+
+@dataclass
+class Lowered:
+    """What the lowering of a function made: its flags and the statements it wrote."""
+    return_value: object = None     # the name holding the returned value (a list of names for
+                                    # a tuple), or None without an early return
+    loop_flags: set = field(default_factory=set)    # break and continue flags: local to one
+                                                    # loop body
+    breaks: dict = field(default_factory=dict)      # id(loop) -> (loop, its break flag)
+    synthetic: dict = field(default_factory=dict)   # id(statement) -> a statement it wrote
+
+    def break_flag(self, loop):
+        return self.breaks.get(id(loop), (None, None))[1]
+
+    def wrote(self, statement):
+        return id(statement) in self.synthetic
 
 
 class Lowering:
     def __init__(self, taken):
         self.taken = set(taken)
         self.returned = self.value = None
-        self.loop_flags = set()         # break and continue flags: local to one loop body
+        self.lowered = Lowered()
 
     def fresh(self, hint):
         return unique_name(hint, self.taken, separator="")
+
+    def synthetic(self, statement):
+        """Note a statement the lowering wrote (comments then show its own code)."""
+        self.lowered.synthetic[id(statement)] = statement
+        return statement
 
     def function(self, body):
         """The lowered body of a function (a list of statements ending in a return)."""
@@ -47,7 +69,7 @@ class Lowering:
             self.value = [self.fresh(f"_return_value{k}") for k in range(size)] if size \
                 else self.fresh("_return_value")
             body, _ = self.block(body, loop=None)
-            start = [_synthetic(_set(self.returned, False, body[0]))]
+            start = [self.synthetic(_set(self.returned, False, body[0]))]
             value = ast.Tuple([load(v) for v in self.value], ast.Load()) if size \
                 else load(self.value)
             return start + body + [ast.copy_location(ast.Return(value), returns[-1])]
@@ -67,7 +89,7 @@ class Lowering:
                 exits |= rest_flags
                 if rest:
                     test = ast.UnaryOp(ast.Not(), _any(sorted(flags)))
-                    out.append(_synthetic(ast.If(test, rest, [])))
+                    out.append(self.synthetic(ast.If(test, rest, [])))
                 return out, exits
         return out, exits
 
@@ -105,16 +127,16 @@ class Lowering:
         continues = any(isinstance(n, ast.Continue) for n in level)
         flags = (self.fresh("_break") if breaks else None,
                  self.fresh("_continue") if continues else None)
-        self.loop_flags |= {flag for flag in flags if flag}
+        self.lowered.loop_flags |= {flag for flag in flags if flag}
         body, exits = self.block(stmt.body, flags)
-        start = [_synthetic(_set(flag, False, stmt)) for flag in flags if flag]
+        start = [self.synthetic(_set(flag, False, stmt)) for flag in flags if flag]
         new = _copy(type(stmt)(**{**{f: getattr(stmt, f) for f in stmt._fields},
                                   "body": start + body}), stmt)
-        new.adc_break = flags[0]
+        self.lowered.breaks[id(new)] = new, flags[0]
         out, exits = [new], exits & {self.returned}
         if exits and outer and outer[0]:
             stop = ast.If(load(self.returned), [_set(outer[0], True, stmt)], [])
-            out.append(_synthetic(stop))
+            out.append(self.synthetic(stop))
             exits = exits | {outer[0]}
         return out, exits
 
@@ -136,22 +158,16 @@ def _any(flags):
     return load(flags[0]) if len(flags) == 1 else ast.BoolOp(ast.Or(), [load(f) for f in flags])
 
 
-def _synthetic(node):
-    """Mark a statement the lowering wrote (comments then show its own code)."""
-    node.adc_synthetic = True
-    return node
-
-
 def _copy(new, old):
     return ast.copy_location(new, old)
 
 
 def lower(function_node):
-    """Lower ``function_node``'s body in place (see the module docstring)."""
+    """Lower ``function_node``'s body in place (see the module docstring); return what the
+    lowering made."""
     taken = {n.id for n in ast.walk(function_node) if isinstance(n, ast.Name)}
     lowering = Lowering(taken)
     function_node.body = lowering.function(function_node.body)
-    function_node.adc_return_value = lowering.value
-    function_node.adc_loop_flags = lowering.loop_flags
+    lowering.lowered.return_value = lowering.value
     ast.fix_missing_locations(function_node)
-    return function_node
+    return lowering.lowered

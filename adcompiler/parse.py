@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .errors import DifferentiationError, SourceLocator
 
-_MISSING = object()
+MISSING = object()
 
 
 @dataclass
@@ -40,19 +40,19 @@ class ParsedFunction:
     def lookup(self, name):
         """The object ``name`` refers to in the function's closure, globals or builtins."""
         for scope in (self.closure, self.globals, vars(builtins)):
-            value = scope.get(name, _MISSING)
-            if value is not _MISSING:
+            value = scope.get(name, MISSING)
+            if value is not MISSING:
                 return value
-        return _MISSING
+        return MISSING
 
     def resolve(self, node):
-        """The object a ``Name`` or ``Attribute`` chain (``np.linalg.norm``) denotes, or _MISSING."""
+        """The object a ``Name`` or ``Attribute`` chain (``np.linalg.norm``) denotes, or MISSING."""
         if isinstance(node, ast.Name):
             return self.lookup(node.id)
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
-            return _MISSING if base is _MISSING else getattr(base, node.attr, _MISSING)
-        return _MISSING
+            return MISSING if base is MISSING else getattr(base, node.attr, MISSING)
+        return MISSING
 
     def error(self, node, message):
         return self.locator.error(node, message)

@@ -57,6 +57,12 @@ def viewed(value):
     return value.id if isinstance(value, ast.Name) else None
 
 
+def is_list_method(node, method):
+    """True for ``name.method(...)``."""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == method and isinstance(node.func.value, ast.Name)
+
+
 def is_boolean(node):
     """True for a comparison, a negation, a boolean constant, and ``and``/``or`` of those."""
     if isinstance(node, ast.BoolOp):

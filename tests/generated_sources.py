@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 from hypothesis import given, settings, strategies as st, Phase
 
 HERE = Path(__file__).resolve().parent

@@ -1,0 +1,339 @@
+"""Expressions for the normalizer: every operator or call result gets its own name (``t1``,
+``t2``, ...), so an expression becomes operations on atoms (names and constants). A primitive's
+call binds its arguments to its rule; a call of a user function is normalized with it.
+"""
+import ast
+import copy
+import inspect
+import operator
+
+import numpy as np
+
+from . import builtin_rules, refusals, syntax
+from .ir import If, Op, OpKind, walk_ops
+from .parse import MISSING
+from .rules import lookup
+
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+          ast.Pow: "pow", ast.MatMult: "matmul", ast.Mod: "mod"}
+INTEGER_BINOPS = (ast.FloorDiv, ast.LShift, ast.RShift, ast.BitAnd, ast.BitOr, ast.BitXor)
+LIBRARIES = {"numpy", "scipy", "numba", "math", "builtins", "adcompiler"}
+
+
+class Expressions:
+    """The Normalizer's methods that lower expressions to atoms."""
+
+    def atom(self, node):
+        """``node`` as a Name or Constant (operations emitted as needed)."""
+        return self.value(node)
+
+    def value(self, node, target=None, allow_tuple=False):
+        """Emit the operations computing ``node``; return an atom (Name, Constant) or a Tuple of
+        atoms. With ``target``, a computed result is assigned to that name."""
+        refused = refusals.refusal(node)
+        if refused:
+            raise self.error(*refused)
+        if isinstance(node, ast.Constant):
+            return ast.Constant(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node, allow_tuple)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            if not allow_tuple:
+                raise self.error(node, "a tuple or list is only supported as a call argument, "
+                                       "an assigned value or a return value")
+            return ast.Tuple([self.value(e) for e in node.elts], ast.Load())
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, target)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, target)
+        if isinstance(node, ast.UnaryOp):
+            return self.unaryop(node, target)
+        if isinstance(node, ast.BoolOp) and not all(map(syntax.is_boolean, node.values)):
+            return self.if_expression(syntax.as_if_expression(node), target)
+        if isinstance(node, (ast.Compare, ast.BoolOp)):
+            return self.constant_op(self.rebuild(node), target)
+        if isinstance(node, ast.Call):
+            return self.call(node, target)
+        if isinstance(node, ast.IfExp):
+            return self.if_expression(node, target)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, target)
+        raise self.error(node, f"'{type(node).__name__}' expressions are not supported")
+
+    def name(self, node, allow_tuple):
+        if node.id in self.current:
+            version = self.current[node.id]
+            if version in self.aliases:
+                if not allow_tuple:
+                    raise self.error(node, f"tuple {node.id!r} can only be unpacked, indexed "
+                                           "by a constant, passed or returned")
+                return copy.deepcopy(self.aliases[version])    # new nodes at every read
+            return ast.Name(version, ast.Load())
+        obj = self.p.lookup(node.id)
+        return self.global_value(node, node.id, obj)
+
+    def global_value(self, node, text, obj):
+        if obj is MISSING:
+            raise self.error(node, f"name {text!r} is not defined")
+        if obj is None or isinstance(obj, (bool, int, float, str)) or (
+                isinstance(obj, np.generic) and np.ndim(obj) == 0):
+            return ast.Constant(obj.item() if isinstance(obj, np.generic) else obj)
+        raise self.error(node, f"{text!r} ({type(obj).__name__}) is a global value: pass it "
+                               "as an argument (only numbers, strings and None may be read "
+                               "from globals)")
+
+    def attribute(self, node, target):
+        base = node.value
+        if not self.is_global_chain(base):
+            atom = self.value(base)
+            if node.attr in builtin_rules.CONSTANT_ATTRIBUTES:
+                return self.constant_op(ast.Attribute(atom, node.attr, ast.Load()), target)
+            if node.attr in builtin_rules.ATTRIBUTES:
+                return self.rule_op(node, builtin_rules.ATTRIBUTES[node.attr], [atom], {}, target)
+            raise self.error(node, f"attribute '.{node.attr}' of an array is not supported")
+        obj = self.p.resolve(node)
+        if isinstance(obj, float) and ast.unparse(node.value) in ("np", "math", "numpy"):
+            prefix = "math" if ast.unparse(node.value) == "math" else "np"
+            return self.constant_op(ast.parse(f"{prefix}.{node.attr}", mode="eval").body, target) \
+                if target else ast.Constant(obj)
+        return self.global_value(node, ast.unparse(node), obj)
+
+    def binop(self, node, target):
+        left, right = self.atom(node.left), self.atom(node.right)
+        if isinstance(node.op, INTEGER_BINOPS):
+            return self.constant_op(ast.BinOp(left, node.op, right), target)
+        return self.rule_op(node, getattr(operator, BINOPS[type(node.op)]), [left, right], {},
+                            target)
+
+    def unaryop(self, node, target):
+        operand = self.atom(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            if isinstance(operand, ast.Constant):
+                return ast.Constant(-operand.value)
+            return self.rule_op(node, operator.neg, [operand], {}, target)
+        return self.constant_op(ast.UnaryOp(node.op, operand), target)
+
+    def rebuild(self, node):
+        """A comparison or boolean expression with every operand normalized to an atom."""
+        if isinstance(node, ast.Compare):
+            return ast.Compare(self.atom(node.left), node.ops,
+                               [self.atom(c) for c in node.comparators])
+        return ast.BoolOp(node.op, [self.atom(v) for v in node.values])
+
+    def subscript(self, node, target):
+        base = self.value(node.value, allow_tuple=True)
+        index = self.index(node.slice)
+        if isinstance(base, ast.Tuple):
+            if isinstance(index, ast.Constant) and isinstance(index.value, int):
+                return base.elts[index.value]
+            raise self.error(node, "a tuple can only be indexed by a constant integer")
+        if not isinstance(base, ast.Name):
+            raise self.error(node.value, "only variables can be indexed")
+        return self.rule_op(node, operator.getitem, [base, index], {}, target)
+
+    def index(self, node):
+        if isinstance(node, ast.Slice):
+            return ast.Slice(*(None if part is None else self.atom(part)
+                               for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Tuple):
+            return ast.Tuple([self.index(e) for e in node.elts], ast.Load())
+        return self.atom(node)
+
+    def call(self, node, target):
+        func = node.func
+        if isinstance(func, ast.Attribute) and not self.is_global_chain(func.value):
+            return self.method_call(node, target)
+        obj = self.p.resolve(func)
+        if obj is MISSING:
+            raise self.error(func, f"name {ast.unparse(func)!r} is not defined")
+        args = [self.value(a, allow_tuple=True) for a in node.args]
+        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+        rule = lookup(obj)
+        if rule is not None:
+            return self.rule_op(node, obj, args, kwargs, target)
+        if inspect.isfunction(obj) and not _from_library(obj):
+            return self.user_call(node, obj, args, kwargs, target)
+        raise self.error(func, f"call to {ast.unparse(func)!r} has no derivative rule and no "
+                               "Python source to differentiate; register a rule with "
+                               "adcompiler.primitive")
+
+    def is_global_chain(self, node):
+        """True for ``np`` or ``np.linalg``: a name chain not rooted in a local variable."""
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id not in self.current
+
+    def method_call(self, node, target):
+        method = node.func.attr
+        if syntax.is_list_method(node, "pop") and node.func.value.id in self.lists:
+            return self.pop(node, target)
+        if method not in builtin_rules.METHODS:
+            raise self.error(node.func, f"method '.{method}()' is not supported")
+        base = self.value(node.func.value)
+        args = [self.value(a, allow_tuple=True) for a in node.args]
+        packed = builtin_rules.VARARG_METHODS.get(method)
+        if packed and len(args) > 1:
+            args = [ast.Tuple(args, ast.Load())]
+        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+        return self.rule_op(node, builtin_rules.METHODS[method], [base] + args, kwargs, target)
+
+    def rule_op(self, node, obj, args, kwargs, target):
+        rule = lookup(obj)
+        if rule.nondiff:
+            call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
+                            [ast.keyword(k, v) for k, v in kwargs.items()])
+            return self.constant_op(call, target)
+        given = args
+        if rule.arguments is not None:
+            args = rule.arguments(args)
+        signature = inspect.Signature([
+            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                              default=rule.defaults.get(p, inspect.Parameter.empty))
+            for p in rule.params])
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"{rule.name}: {exc}") from None
+        bound_args = dict(bound.arguments)
+        for p, default in rule.defaults.items():
+            bound_args.setdefault(p, ast.Constant(default))
+        for p in rule.constants:
+            value = bound_args[p]
+            if not (isinstance(value, ast.Constant) or isinstance(value, ast.Tuple) and all(
+                    isinstance(e, ast.Constant) for e in value.elts)):
+                raise self.error(node, f"{rule.name}: {p!r} must be a constant (a literal, or a "
+                                       "number from globals or the closure)")
+        if rule.reduces and isinstance(bound_args.get("axis"), ast.Tuple):
+            raise self.error(node, f"{rule.name}: axis must be one int or None; reduce one "
+                                   "axis at a time (np.sum(np.sum(x, axis=1), axis=0))")
+        for p in rule.diff_params():
+            value = bound_args[p]
+            if isinstance(value, ast.Tuple) and p not in ("arrays",):
+                raise self.error(node, f"{rule.name}: a tuple cannot be differentiated "
+                                       f"as argument {p!r}")
+        expr = self.render(rule, given, kwargs, bound_args)
+        inputs = []
+        for p in rule.diff_params():
+            value = bound_args[p]
+            elts = value.elts if isinstance(value, ast.Tuple) else [value]
+            inputs += [e.id for e in elts if isinstance(e, ast.Name)]
+        named, target = target is not None, target or self.fresh("t")
+        if rule.view and isinstance(bound_args.get("x"), ast.Name):
+            self.view(target, bound_args["x"].id, named)
+        constant = all(name in self.constants for name in inputs)
+        self.ops.append(Op((target,), expr, OpKind.CONST if constant else OpKind.RULE, self.origin,
+                           rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
+        if constant:
+            self.constants.add(target)
+        return ast.Name(target, ast.Load())
+
+    def render(self, rule, args, kwargs, bound):
+        """The primal right-hand side of a rule's operation, as generated code writes it."""
+        if rule.operator is not None:
+            if len(rule.params) == 1:
+                return ast.UnaryOp(rule.operator(), bound[rule.params[0]])
+            return ast.BinOp(bound["a"], rule.operator(), bound["b"])
+        if rule.name == "[]":
+            return ast.Subscript(bound["x"], bound["index"], ast.Load())
+        optional = [p for p in rule.params if p in rule.defaults]
+        defaults_only = all(isinstance(bound[p], ast.Constant)
+                            and bound[p].value == rule.defaults[p] for p in optional)
+        if rule.reduces and defaults_only:
+            required = [bound[p] for p in rule.params if p not in rule.defaults]
+            return ast.Call(ast.parse(rule.name, mode="eval").body, required, [])
+        if rule.primal:
+            return ast.Call(ast.Name(rule.primal, ast.Load()), [bound[p] for p in rule.params], [])
+        return ast.Call(ast.parse(rule.name, mode="eval").body, args,
+                        [ast.keyword(k, v) for k, v in kwargs.items()])
+
+    def user_call(self, node, func, args, kwargs, target):
+        signature = inspect.signature(func)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"{func.__name__}(): {exc}") from None
+        bound.apply_defaults()
+        atoms = []
+        for name, value in bound.arguments.items():
+            if not isinstance(value, ast.AST):
+                value = self.global_value(node, name, value)
+            if isinstance(value, ast.Tuple):
+                raise self.error(node, f"tuple argument {name!r} to a user function is not "
+                                       "supported")
+            atoms.append(value)
+        nones = frozenset(p for p, a in zip(bound.arguments, atoms)
+                          if isinstance(a, ast.Constant) and a.value is None)
+        callee = self.library.program(func, node, self, nones=nones)
+        if callee.written_params:
+            raise self.error(node, f"{func.__name__}() writes into its argument "
+                                   f"{callee.written_params[0]!r} in place, which in Python "
+                                   "changes the caller's array; return the new array from "
+                                   f"{func.__name__}() instead")
+        if callee not in self.callees:
+            self.callees.append(callee)
+        expr = ast.Call(ast.Name(callee.name, ast.Load()), atoms, [])
+        inputs = tuple(dict.fromkeys(a.id for a in atoms if isinstance(a, ast.Name)))
+        named = target is not None and not isinstance(callee.result, ast.Tuple)
+        targets = tuple(self.fresh("t") for _ in callee.result.elts) \
+            if isinstance(callee.result, ast.Tuple) else (target or self.fresh("t"),)
+        arguments = dict(zip(callee.params, atoms))
+        for name, params in zip(targets, callee.returned_views):
+            for param in params:                # a view of that argument, or the argument
+                if isinstance(arguments.get(param), ast.Name):
+                    self.view(name, arguments[param].id, named)
+        self.ops.append(Op(targets, expr, OpKind.CALL, self.origin, callee=callee, args=atoms,
+                           inputs=inputs))
+        if isinstance(callee.result, ast.Tuple):    # one name per returned value
+            return ast.Tuple([ast.Name(t, ast.Load()) for t in targets], ast.Load())
+        return ast.Name(targets[0], ast.Load())
+
+    def constant_op(self, expr, target):
+        target = target or self.fresh("t")
+        self.ops.append(Op((target,), expr, OpKind.CONST, self.origin))
+        self.constants.add(target)
+        return ast.Name(target, ast.Load())
+
+    def if_expression(self, node, target):
+        truth = self.static_truth(node.test)
+        if truth is not None:
+            return self.value(node.body if truth else node.orelse, target)
+        test = self.atom(node.test)
+        named, target = target is not None, target or self.fresh("t")
+        branches = []
+        for side in (node.body, node.orelse):
+            outer, self.ops = self.ops, []
+            # a view gets a name of its own: the target may share either side's memory
+            may_view = isinstance(side, ast.Subscript) or syntax.viewed(side) is not None
+            value = self.value(side, target=None if may_view else target)
+            if isinstance(value, ast.Name) and value.id != target:  # may be that array
+                self.view(target, value.id, named)
+            if not (isinstance(value, ast.Name) and value.id == target):
+                self.ops.append(Op((target,), value, OpKind.COPY if isinstance(value, ast.Name)
+                                   else OpKind.CONST, self.origin,
+                                   inputs=(value.id,) if isinstance(value, ast.Name) else ()))
+            constant = all(op.kind is OpKind.CONST for op in walk_ops(self.ops)
+                           if target in op.targets)
+            branches.append((self.ops, constant))
+            self.ops = outer
+            self.constants.discard(target)
+        if all(constant for _, constant in branches):
+            self.constants.add(target)
+        self.ops.append(If(test, branches[0][0], branches[1][0], self.origin))
+        return ast.Name(target, ast.Load())
+
+    def pop(self, call, target):
+        if call.args or call.keywords:
+            raise self.error(call, "only pop() without arguments (the last value) is supported")
+        stack = self.current[call.func.value.id]
+        target = target or self.fresh("t")
+        self.ops.append(Op((target,), ast.Call(ast.Attribute(ast.Name(stack, ast.Load()), "pop",
+                                                             ast.Load()), [], []),
+                           OpKind.POP, self.origin, inputs=(stack,)))
+        return ast.Name(target, ast.Load())
+
+
+def _from_library(func):
+    """True for functions of NumPy and friends: only a rule may differentiate them."""
+    return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES

@@ -1,0 +1,70 @@
+"""The constructs outside the subset of Python that adcompiler differentiates, and what it says
+of each. The normalizer asks ``refusal`` of every statement and expression it meets; other
+refusals (aliases, variables that may be unbound) need the program's names and are told where
+they are found."""
+import ast
+
+UNSUPPORTED_STATEMENTS = {
+    ast.AsyncFor: "'async for' loops", ast.Try: "'try' statements", ast.With: "'with' statements",
+    ast.AsyncWith: "'async with' statements", ast.Global: "'global' declarations",
+    ast.Nonlocal: "'nonlocal' declarations", ast.Import: "imports inside the function",
+    ast.ImportFrom: "imports inside the function", ast.Delete: "'del' statements",
+    ast.Raise: "'raise' statements", ast.Assert: "'assert' statements",
+    ast.ClassDef: "class definitions", ast.FunctionDef: "nested function definitions",
+    ast.AsyncFunctionDef: "nested function definitions",
+}
+if hasattr(ast, "Match"):
+    UNSUPPORTED_STATEMENTS[ast.Match] = "'match' statements"
+if hasattr(ast, "TryStar"):
+    UNSUPPORTED_STATEMENTS[ast.TryStar] = "'try' statements"
+
+UNSUPPORTED_EXPRESSIONS = {
+    ast.Lambda: "lambda expressions",
+    ast.ListComp: "list comprehensions", ast.SetComp: "set comprehensions",
+    ast.DictComp: "dict comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
+    ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
+    ast.NamedExpr: "assignment expressions (':=')", ast.Starred: "starred arguments",
+}
+SUPPORTED_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Pass, ast.If,
+                        ast.For, ast.While)         # and the return that ends the function
+WHERE = "in a differentiated function"
+
+
+def refusal(node):
+    """(the node to point at, why) if ``node``, a statement or an expression, is outside the
+    supported subset; else None. Its children are asked when the normalizer meets them."""
+    kind = type(node)
+    if kind in UNSUPPORTED_EXPRESSIONS:
+        return node, f"{UNSUPPORTED_EXPRESSIONS[kind]} are not supported {WHERE}"
+    if isinstance(node, ast.stmt) and not isinstance(node, SUPPORTED_STATEMENTS) \
+            or isinstance(node, ast.AnnAssign) and node.value is None:
+        what = UNSUPPORTED_STATEMENTS.get(kind, f"'{kind.__name__}' statements")
+        return node, f"{what} are not supported {WHERE}"
+    if isinstance(node, (ast.For, ast.While)) and node.orelse:
+        return node, f"'{'for' if isinstance(node, ast.For) else 'while'} ... else' is not " \
+                     "supported"
+    if isinstance(node, ast.AugAssign) and not isinstance(node.target, (ast.Name, ast.Subscript)):
+        return node.target, "augmented assignment to " \
+                            f"{type(node.target).__name__.lower()}s is not supported"
+    if isinstance(node, ast.Call):
+        starred = next((a for a in node.args if isinstance(a, ast.Starred)), None)
+        if starred is not None:
+            return starred, "starred arguments are not supported"
+        if any(k.arg is None for k in node.keywords):
+            return node, "'**' arguments are not supported"
+    return None
+
+
+def assignment(target):
+    """Why an assignment to ``target`` (other than a name, a tuple of names or an element of
+    a local array) is refused."""
+    return f"assignment to {_described(target)} is not supported {WHERE}"
+
+
+def _described(target):
+    if isinstance(target, ast.Subscript):
+        return f"'{ast.unparse(target)}' (an array element or slice)"
+    if isinstance(target, ast.Attribute):
+        return f"attribute '{ast.unparse(target)}'"
+    return f"'{ast.unparse(target)}'"
