@@ -7,11 +7,11 @@
 >>> round(f(2.0), 4)
 -1.2267
 """
-from . import builtin_rules, support_rules  # noqa: F401  (register the derivative rules)
+from . import array_rules, operator_rules, support_rules  # noqa: F401  (register the rules)
 from .api import adjoints, grad, hessian, hvp, jacobian, jvp, show, value_and_grad, vjp
 from .check import GradientCheckError, check_grad
 from .errors import DifferentiationError
-from .rules import defjvp, defvjp, primitive
+from .primitives import defjvp, defvjp, primitive
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "adjoints", "show",

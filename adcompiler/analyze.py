@@ -116,117 +116,17 @@ def _operands(expr):
     return [n for n in ast.walk(expr) if isinstance(n, (ast.Name, ast.Constant))]
 
 
-CREATIONS = {"np.zeros", "np.ones", "np.empty", "np.full"}
-CREATIONS_LIKE = {"np.zeros_like", "np.ones_like", "np.empty_like", "np.full_like",
-                  "zeros_like", "ones_like"}
-
-
 def _const_type(expr, of):
-    """Shapes, flags and counts are integer scalars; created arrays have their shape's rank."""
+    """Shapes, flags and counts are integer scalars (a call without derivative has its rule)."""
     if isinstance(expr, (ast.Name, ast.Constant)):
         return of(expr)
     if isinstance(expr, (ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp)):
         ranks = [of(n)[0] for n in _operands(expr)]
         return (None if None in ranks else max(ranks, default=0)), True
-    if isinstance(expr, ast.Call):
-        name = ast.unparse(expr.func)
-        if name in CREATIONS and expr.args:
-            return _rank_of_shape(expr.args[0], of), False
-        if name in CREATIONS_LIKE and expr.args:
-            return of(expr.args[0])[0], False
-        if name == "np.arange":
-            return 1, True
-        if name == "tape_for":              # a loop's tape in generated code
-            return 1, False
-        return (0 if _is_integer_call(expr) else ARRAY), _is_integer_call(expr)
     if isinstance(expr, ast.Attribute):
         return (ARRAY if expr.attr == "shape" else 0), expr.attr != "dtype"
     return 0, True                          # an index into a shape
 
 
-def _rank_of_shape(shape, of):
-    if isinstance(shape, ast.Tuple):
-        return len(shape.elts)
-    return 1 if of(shape)[0] == 0 else ARRAY
-
-
-def _is_integer_call(expr):
-    return isinstance(expr, ast.Call) and ast.unparse(expr.func) in (
-        "len", "int", "np.argmax", "np.argmin", "np.ndim", "np.size", "round",
-        "math.floor", "math.ceil", "trip_count")
-
-
 def _rule_type(op, of):
-    rule, args = op.rule, op.args
-    values = [e for p in rule.diff_params() for e in
-              (args[p].elts if isinstance(args[p], ast.Tuple) else [args[p]])]
-    integer = rule.keeps_integers and all(of(v)[1] for v in values)
-    return _rule_rank(rule, args, of), integer
-
-
-def _max_rank(ranks):
-    return None if None in ranks else max(ranks, default=0)
-
-
-def _rule_rank(rule, args, of):
-    """The rank of a rule's result, from its operands' ranks (None when not known)."""
-    rank = {p: of(a)[0] for p, a in args.items() if isinstance(a, (ast.Name, ast.Constant))}
-    if rule.rank is not None:
-        return rank.get(rule.rank) if isinstance(rule.rank, str) else rule.rank
-    if rule.elementwise:
-        return _max_rank(list(rank.values()))
-    x = rank.get("x")
-    if rule.reduces:
-        axis, keepdims = args.get("axis"), args.get("keepdims")
-        if isinstance(keepdims, ast.Constant) and keepdims.value:
-            return x
-        if isinstance(axis, ast.Constant) and axis.value is None:
-            return 0
-        return None if x is None else max(x - 1, 0)
-    key = rule.key
-    if key == "getitem":
-        return index_rank(x, args["index"], of)
-    if key in ("matmul", "dot"):
-        a, b = rank.get("a"), rank.get("b")
-        if a is None or b is None:
-            return None
-        return max(a, b) if 0 in (a, b) else a + b - 2
-    if key == "tensordot":
-        a, b, k = rank.get("a"), rank.get("b"), args.get("axes")
-        if a is None or b is None or not isinstance(k, ast.Constant):
-            return None
-        return a + b - 2 * k.value
-    if key in ("transpose", "copy"):
-        return x
-    if key in ("ravel",):
-        return 1
-    if key == "outer":
-        return 2
-    if key == "expand_dims":
-        return None if x is None else x + 1
-    if key == "reshape":
-        shape = args.get("shape")
-        if isinstance(shape, ast.Tuple):
-            return len(shape.elts)
-        return 1 if isinstance(shape, ast.Constant) else None
-    if key in ("stack", "concatenate"):
-        ranks = [of(e)[0] for e in args["arrays"].elts]
-        inner = None if None in ranks or len(set(ranks)) != 1 else ranks[0]
-        return None if inner is None else inner + (key == "stack")
-    return None
-
-
-def index_rank(rank, index, of):
-    """Rank of ``x[index]`` for ``x`` of ``rank``: each integer index removes an axis."""
-    if rank is None:
-        return None
-    parts = index.elts if isinstance(index, ast.Tuple) else [index]
-    removed = 0
-    for part in parts:
-        if isinstance(part, ast.Slice):
-            continue
-        if isinstance(part, (ast.Name, ast.Constant)) and of(part) == (0, True):
-            removed += 1
-        else:
-            return None
-    return max(rank - removed, 0)
+    return op.rule.result_rank(op.args, of), op.rule.integer_result(op.args, of)

@@ -8,6 +8,7 @@ import copy
 import re
 
 from . import rules, support
+from .primitives import PRIMITIVES
 from .nodes import Comment
 
 _MARK = "__adc_comment_{}__"
@@ -60,9 +61,8 @@ def function_source(function):
 def module_source(functions, header):
     """A complete module: header docstring, imports of what the code uses, the functions."""
     used = {n.id for f in functions for n in ast.walk(f) if isinstance(n, ast.Name)}
-    primitives = [copy.deepcopy(rules.PRIMITIVES[name][0]) for name in sorted(used)
-                  if name in rules.PRIMITIVES]
-    bodies = [function_source(f) for f in primitives + list(functions)]
+    copies = [copy.deepcopy(PRIMITIVES[name][0]) for name in sorted(used) if name in PRIMITIVES]
+    bodies = [function_source(f) for f in copies + list(functions)]
     helpers = sorted(used & set(support.__all__))
     lines = [f'"""{header}"""', "import math", "", "import numpy as np", ""]
     if helpers:

@@ -15,6 +15,9 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
+from .primitives import PRIMITIVES
+from .rules import register
+
 _modules = {}
 
 
@@ -93,7 +96,6 @@ def load(source, stem, jit):
     except BaseException:
         del sys.modules[name]
         raise
-    from .rules import PRIMITIVES, register
     for attr in set(vars(module)) & set(PRIMITIVES):    # the module's copy of a primitive
         register([getattr(module, attr)], PRIMITIVES[attr][1])     # keeps its rules
     if jit:

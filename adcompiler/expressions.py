@@ -9,7 +9,7 @@ import operator
 
 import numpy as np
 
-from . import builtin_rules, refusals, syntax
+from . import array_rules, refusals, syntax
 from .ir import If, Op, OpKind, walk_ops
 from .parse import MISSING
 from .rules import lookup
@@ -86,10 +86,10 @@ class Expressions:
         base = node.value
         if not self.is_global_chain(base):
             atom = self.value(base)
-            if node.attr in builtin_rules.CONSTANT_ATTRIBUTES:
+            if node.attr in array_rules.CONSTANT_ATTRIBUTES:
                 return self.constant_op(ast.Attribute(atom, node.attr, ast.Load()), target)
-            if node.attr in builtin_rules.ATTRIBUTES:
-                return self.rule_op(node, builtin_rules.ATTRIBUTES[node.attr], [atom], {}, target)
+            if node.attr in array_rules.ATTRIBUTES:
+                return self.rule_op(node, array_rules.ATTRIBUTES[node.attr], [atom], {}, target)
             raise self.error(node, f"attribute '.{node.attr}' of an array is not supported")
         obj = self.p.resolve(node)
         if isinstance(obj, float) and ast.unparse(node.value) in ("np", "math", "numpy"):
@@ -169,84 +169,45 @@ class Expressions:
         method = node.func.attr
         if syntax.is_list_method(node, "pop") and node.func.value.id in self.lists:
             return self.pop(node, target)
-        if method not in builtin_rules.METHODS:
+        if method not in array_rules.METHODS:
             raise self.error(node.func, f"method '.{method}()' is not supported")
         base = self.value(node.func.value)
         args = [self.value(a, allow_tuple=True) for a in node.args]
-        packed = builtin_rules.VARARG_METHODS.get(method)
+        packed = array_rules.VARARG_METHODS.get(method)
         if packed and len(args) > 1:
             args = [ast.Tuple(args, ast.Load())]
         kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
-        return self.rule_op(node, builtin_rules.METHODS[method], [base] + args, kwargs, target)
+        return self.rule_op(node, array_rules.METHODS[method], [base] + args, kwargs, target)
 
     def rule_op(self, node, obj, args, kwargs, target):
         rule = lookup(obj)
         if rule.nondiff:
             call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
                             [ast.keyword(k, v) for k, v in kwargs.items()])
-            return self.constant_op(call, target)
-        given = args
-        if rule.arguments is not None:
-            args = rule.arguments(args)
-        signature = inspect.Signature([
-            inspect.Parameter(p, inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                              default=rule.defaults.get(p, inspect.Parameter.empty))
-            for p in rule.params])
+            return self.constant_op(call, target, rule, dict(zip(rule.params, args)))
         try:
-            bound = signature.bind(*args, **kwargs)
+            bound = rule.bind(args, kwargs)
         except TypeError as exc:
             raise self.error(node, f"{rule.name}: {exc}") from None
-        bound_args = dict(bound.arguments)
-        for p, default in rule.defaults.items():
-            bound_args.setdefault(p, ast.Constant(default))
-        for p in rule.constants:
-            value = bound_args[p]
-            if not (isinstance(value, ast.Constant) or isinstance(value, ast.Tuple) and all(
-                    isinstance(e, ast.Constant) for e in value.elts)):
-                raise self.error(node, f"{rule.name}: {p!r} must be a constant (a literal, or a "
-                                       "number from globals or the closure)")
-        if rule.reduces and isinstance(bound_args.get("axis"), ast.Tuple):
-            raise self.error(node, f"{rule.name}: axis must be one int or None; reduce one "
-                                   "axis at a time (np.sum(np.sum(x, axis=1), axis=0))")
-        for p in rule.diff_params():
-            value = bound_args[p]
-            if isinstance(value, ast.Tuple) and p not in ("arrays",):
-                raise self.error(node, f"{rule.name}: a tuple cannot be differentiated "
-                                       f"as argument {p!r}")
-        expr = self.render(rule, given, kwargs, bound_args)
+        refused = refusals.rule_arguments(rule, bound)
+        if refused:
+            raise self.error(node, refused)
+        expr = rule.render(args, kwargs, bound)
         inputs = []
         for p in rule.diff_params():
-            value = bound_args[p]
+            value = bound[p]
             elts = value.elts if isinstance(value, ast.Tuple) else [value]
             inputs += [e.id for e in elts if isinstance(e, ast.Name)]
         named, target = target is not None, target or self.fresh("t")
-        if rule.view and isinstance(bound_args.get("x"), ast.Name):
-            self.view(target, bound_args["x"].id, named)
+        if rule.view and isinstance(bound.get("x"), ast.Name):
+            self.view(target, bound["x"].id, named)
         constant = all(name in self.constants for name in inputs)
-        self.ops.append(Op((target,), expr, OpKind.CONST if constant else OpKind.RULE, self.origin,
-                           rule=rule, args=bound_args, inputs=tuple(dict.fromkeys(inputs))))
+        self.ops.append(Op((target,), expr, OpKind.CONST if constant else OpKind.RULE,
+                           self.origin, rule=rule, args=bound,
+                           inputs=tuple(dict.fromkeys(inputs))))
         if constant:
             self.constants.add(target)
         return ast.Name(target, ast.Load())
-
-    def render(self, rule, args, kwargs, bound):
-        """The primal right-hand side of a rule's operation, as generated code writes it."""
-        if rule.operator is not None:
-            if len(rule.params) == 1:
-                return ast.UnaryOp(rule.operator(), bound[rule.params[0]])
-            return ast.BinOp(bound["a"], rule.operator(), bound["b"])
-        if rule.name == "[]":
-            return ast.Subscript(bound["x"], bound["index"], ast.Load())
-        optional = [p for p in rule.params if p in rule.defaults]
-        defaults_only = all(isinstance(bound[p], ast.Constant)
-                            and bound[p].value == rule.defaults[p] for p in optional)
-        if rule.reduces and defaults_only:
-            required = [bound[p] for p in rule.params if p not in rule.defaults]
-            return ast.Call(ast.parse(rule.name, mode="eval").body, required, [])
-        if rule.primal:
-            return ast.Call(ast.Name(rule.primal, ast.Load()), [bound[p] for p in rule.params], [])
-        return ast.Call(ast.parse(rule.name, mode="eval").body, args,
-                        [ast.keyword(k, v) for k, v in kwargs.items()])
 
     def user_call(self, node, func, args, kwargs, target):
         signature = inspect.signature(func)
@@ -289,9 +250,10 @@ class Expressions:
             return ast.Tuple([ast.Name(t, ast.Load()) for t in targets], ast.Load())
         return ast.Name(targets[0], ast.Load())
 
-    def constant_op(self, expr, target):
+    def constant_op(self, expr, target, rule=None, args=None):
+        """``target = expr``, a value without derivative (``rule``: the primitive it calls)."""
         target = target or self.fresh("t")
-        self.ops.append(Op((target,), expr, OpKind.CONST, self.origin))
+        self.ops.append(Op((target,), expr, OpKind.CONST, self.origin, rule=rule, args=args))
         self.constants.add(target)
         return ast.Name(target, ast.Load())
 

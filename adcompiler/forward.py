@@ -174,7 +174,7 @@ class TangentWriter:
     def rule_tangent(self, op):
         """The right-hand side of ``t_dot = ...`` for a rule's operation."""
         rule = op.rule
-        if rule.tangent is None and (rule.linear or rule.multilinear):
+        if rule.tangent is None and (rule.linear or rule.bilinear):
             return self.substituted_tangent(op)
         terms = self.template_terms(op)
         if not terms:

@@ -9,7 +9,7 @@ flags first (lower.py); what is not supported is refused as it is met (refusals.
 """
 import ast
 
-from . import aliases, fold, rules, support, syntax
+from . import aliases, fold, primitives, support, syntax
 from .expressions import Expressions
 from .ir import Program
 from .liveness import live_at_loop_heads
@@ -30,7 +30,7 @@ class Library:
         self.programs = {}
         self.in_progress = []
         # generated code imports the helpers and defines the primitives under these names
-        self.used_names = set(support.__all__) | set(rules.PRIMITIVES)
+        self.used_names = set(support.__all__) | set(primitives.PRIMITIVES)
 
     def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset()):
         """The normalized ``func``; ``nones``: parameters every call here passes None, so

@@ -56,6 +56,23 @@ def refusal(node):
     return None
 
 
+def rule_arguments(rule, bound):
+    """Why a primitive's call with arguments ``bound`` (param -> atom) is refused, or None."""
+    for p in rule.constants:
+        value = bound[p]
+        if not (isinstance(value, ast.Constant) or isinstance(value, ast.Tuple) and all(
+                isinstance(e, ast.Constant) for e in value.elts)):
+            return f"{rule.name}: {p!r} must be a constant (a literal, or a number from " \
+                   "globals or the closure)"
+    if rule.reduces and isinstance(bound.get("axis"), ast.Tuple):
+        return f"{rule.name}: axis must be one int or None; reduce one axis at a time " \
+               "(np.sum(np.sum(x, axis=1), axis=0))"
+    for p in rule.diff_params():
+        if isinstance(bound[p], ast.Tuple) and p != "arrays":
+            return f"{rule.name}: a tuple cannot be differentiated as argument {p!r}"
+    return None
+
+
 def assignment(target):
     """Why an assignment to ``target`` (other than a name, a tuple of names or an element of
     a local array) is refused."""

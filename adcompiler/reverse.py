@@ -11,6 +11,7 @@ import ast
 
 from . import aliases, analyze
 from .adjoints import Adjoints, Scope
+from .array_rules import index_rank
 from .dataflow import defined
 from .ir import If, Op, OpKind, walk_ops
 from .naming import Fresh
@@ -259,7 +260,7 @@ class Writer:
             held = None
             if isinstance(value, ast.Name) and value.id in self.active:
                 slot = ast.Subscript(bar, index, ast.Load())
-                element = analyze.SCALAR == self.kinds.get(value.id) == analyze.index_rank(
+                element = analyze.SCALAR == self.kinds.get(value.id) == index_rank(
                     self.kinds.get(array), index, self.types_of)
                 share = slot if element else \
                     call("unbroadcast", call("copy_of", slot), value)

@@ -10,27 +10,29 @@ import inspect
 import numpy as np
 
 from . import support
-from .rules import Rule, adjoint, alias, register
+from .define import linear, nondifferentiable
+from .rules import Rule, Structure, alias, register
 
 
-def _rule(func, differentiable, linear=False, multilinear=False, tangent=None, elementwise=False,
-          shape_only=()):
+def _rule(func, differentiable, structure, tangent=None, shape_only=()):
+    """The rule of a helper, called by its own name, with no adjoint template."""
     params = list(inspect.signature(func).parameters)
     defaults = {k: p.default for k, p in inspect.signature(func).parameters.items()
                 if p.default is not inspect.Parameter.empty}
     rule = Rule(name=func.__name__, key=func.__name__, params=params, defaults=defaults,
-                differentiable=tuple(differentiable), nondiff=not differentiable,
-                linear=linear, multilinear=multilinear, elementwise=elementwise,
+                structure=structure, differentiable=tuple(differentiable),
                 tangent=ast.parse(tangent, mode="eval").body if tangent else None,
                 shape_only=shape_only)
     register([func], rule)
 
 
 # no derivative: they make zeros, ones, room for a tape, or count
-_rule(support.zeros_like, (), shape_only=("x",))
-_rule(support.ones_like, (), shape_only=("x",))
-for _helper in (support.tape_for, support.trip_count, support.weak):
-    _rule(_helper, ())
+for _helper in (support.zeros_like, support.ones_like):
+    nondifferentiable(_helper, name=_helper.__name__, rank="x", shape_only=("x",))
+nondifferentiable(support.tape_for, name="tape_for", params=("n", "like"), rank=1)
+nondifferentiable(support.trip_count, name="trip_count", params=("start", "stop", "step"),
+                  rank=0, integer=True)
+nondifferentiable(support.weak, name="weak", params=("value", "like"))
 
 # linear in the adjoint or tangent they carry (the other operands give shapes or masks; some
 # only their shape or dtype)
@@ -40,12 +42,12 @@ for _helper, _carried, _shape_only in [
         (support.mean_adjoint, "g", ("x",)), (support.extremum_adjoint, "g", ()),
         (support.broadcast_like, "t", ()), (support.keep_dtype, "t", ()),
         (support.as_float, "x", ()), (support.unsort, "g", ()), (support.sort_like, "t", ())]:
-    _rule(_helper, (_carried,), linear=True, shape_only=_shape_only)
-_rule(support.add_like, ("acc", "g"), linear=True)
+    _rule(_helper, (_carried,), Structure.LINEAR, shape_only=_shape_only)
+_rule(support.add_like, ("acc", "g"), Structure.LINEAR)
 
 
 # a copy of an array, or the scalar itself (an argument the function writes into)
-@adjoint(support.copy_of, name="copy_of", keeps_integers=True, linear=True, rank="x")
+@linear(support.copy_of, name="copy_of", keeps_integers=True, rank="x")
 def _(y, x):
     x_bar += y_bar
 
@@ -54,11 +56,11 @@ for _helper, _pair in [
         (support.matmul_adjoint_a, ("g", "b")), (support.matmul_adjoint_b, ("g", "a")),
         (support.tensordot_adjoint_a, ("g", "b")), (support.tensordot_adjoint_b, ("g", "a")),
         (support.outer_adjoint_a, ("g", "b")), (support.outer_adjoint_b, ("g", "a"))]:
-    _rule(_helper, _pair, multilinear=True)
+    _rule(_helper, _pair, Structure.BILINEAR)
 
 # log(x) for x > 0, else 0
-_rule(support.log_or_zero, ("x",), tangent="x_dot * (x > 0) / np.abs(x + (x == 0))",
-      elementwise=True)
+_rule(support.log_or_zero, ("x",), Structure.ELEMENTWISE,
+      tangent="x_dot * (x > 0) / np.abs(x + (x == 0))")
 
 # the primal helpers stand for the NumPy functions whose rules they share
 for _helper, _of in [(support.reduce_sum, np.sum), (support.reduce_mean, np.mean),

@@ -8,7 +8,8 @@ padding, axis, from_logits) carry no derivative and may be variables; leaky_relu
 """
 import inspect
 
-from adcompiler.rules import adjoint, tangent
+from adcompiler.define import adjoint, tangent
+from adcompiler.rules import Structure
 
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
@@ -30,13 +31,13 @@ def rule(operation, **flags):
     return decorate
 
 
-@rule(conv2d, multilinear=True, rank=4)
+@rule(conv2d, structure=Structure.BILINEAR, rank=4)
 def _(y, x, kernel, strides=1, padding="VALID"):
     x_bar += conv2d_adjoint_x(y_bar, x, kernel, strides, padding)
     kernel_bar += conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding)
 
 
-@rule(avg_pool2d, linear=True, rank=4)
+@rule(avg_pool2d, structure=Structure.LINEAR, rank=4)
 def _(y, x, pool_size=2, strides=None, padding="VALID"):
     x_bar += avg_pool2d_adjoint(y_bar, x, pool_size, strides, padding)
 
@@ -63,17 +64,17 @@ def _(y, x, w, b):
     y_dot = dense_linear(x_dot, w) + dense_linear(x, w_dot) + dense_bias(b_dot, y)
 
 
-@rule(relu, elementwise=True)
+@rule(relu, structure=Structure.ELEMENTWISE)
 def _(y, x):
     x_bar += relu_adjoint(y_bar, x)
 
 
-@rule(leaky_relu, elementwise=True, constants=("alpha",))
+@rule(leaky_relu, structure=Structure.ELEMENTWISE, constants=("alpha",))
 def _(y, x, alpha=0.2):
     x_bar += leaky_relu_adjoint(y_bar, x, alpha)
 
 
-@rule(sigmoid, elementwise=True)
+@rule(sigmoid, structure=Structure.ELEMENTWISE)
 def _(y, x):
     x_bar += sigmoid_adjoint(y_bar, y)
 
@@ -98,7 +99,7 @@ def _(y, x, axis=-1):
     y_dot = log_softmax_tangent(x_dot, y, axis)
 
 
-@rule(flatten, linear=True, rank=2)
+@rule(flatten, structure=Structure.LINEAR, rank=2)
 def _(y, x):
     x_bar += reshape_like(y_bar, x)
 

@@ -1,6 +1,7 @@
 """Writes the generated source of every corpus function to a directory, one file per function and
 mode, so that two versions of the compiler can be compared with ``diff -r``: the control-flow
-corpus, the regression programs, the benchmarks' loops, and the first random programs of a seed.
+corpus, the regression programs, the benchmarks' loops, programs of the runtime's kernels, and
+the first random programs of a seed.
 Only the text is produced (nothing is compiled), without its first line; a function the compiler
 refuses gets its error.
 
@@ -11,6 +12,8 @@ import inspect
 import os
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from hypothesis import given, settings, strategies as st, Phase
 
@@ -59,6 +62,23 @@ def benchmark_cases():
             for label, func, _, args, wrt in loops.cases(True)]
 
 
+def runtime_cases():
+    """Programs of the runtime's kernels, with their rules, as the lessons write them."""
+    import test_runtime as runtime
+    rng = np.random.default_rng(0)
+    x, k = rng.standard_normal((2, 6, 6, 1)), rng.standard_normal((3, 3, 1, 2))
+    w, b = rng.standard_normal((4, 3)), rng.standard_normal(3)
+    cases = [(runtime.conv_same, (x, k, rng.standard_normal((2, 3, 3, 2)), 2, 2)),
+             (runtime.max_same, (x, rng.standard_normal((2, 3, 3, 1)), 2, 2, 2, 2)),
+             (runtime.avg_valid, (x, rng.standard_normal((2, 3, 3, 1)), 2, 2, 2, 2)),
+             (runtime.dense_loss, (rng.standard_normal((5, 4)), w, b, rng.standard_normal((5, 3)))),
+             (runtime.leaky, (rng.standard_normal((3, 4)), rng.standard_normal((3, 4)))),
+             (runtime.log_softmax_last, (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))))]
+    return [(f"runtime-{func.__name__}", func, args,
+             tuple(k for k, a in enumerate(args) if isinstance(a, np.ndarray)))
+            for func, args in cases]
+
+
 def random_cases(count, seed):
     out = []
     for k in range(count):
@@ -85,7 +105,7 @@ def main():
     parser.add_argument("--seed", type=int, default=7002)
     options = parser.parse_args()
     options.out.mkdir(parents=True, exist_ok=True)
-    cases = (control_flow_cases() + regression_cases() + benchmark_cases()
+    cases = (control_flow_cases() + regression_cases() + benchmark_cases() + runtime_cases()
              + random_cases(options.random, options.seed))
     for name, func, args, wrt in cases:
         positions = wrt if isinstance(wrt, tuple) else (wrt,)
