@@ -64,7 +64,10 @@ def module_source(functions, header):
     copies = [copy.deepcopy(PRIMITIVES[name][0]) for name in sorted(used) if name in PRIMITIVES]
     bodies = [function_source(f) for f in copies + list(functions)]
     helpers = sorted(used & set(support.__all__))
-    lines = [f'"""{header}"""', "import math", "", "import numpy as np", ""]
+    uses_math = any(isinstance(n, ast.Name) and n.id == "math"
+                    for f in copies + list(functions) for n in ast.walk(f))
+    lines = [f'"""{header}"""'] + (["import math", ""] if uses_math else [])
+    lines += ["import numpy as np", ""]
     if helpers:
         lines.append("from adcompiler.support import " + ", ".join(helpers))
     imported = {}

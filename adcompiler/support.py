@@ -19,7 +19,7 @@ __all__ = [
     "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod",
     "sum_adjoint", "mean_adjoint", "extremum_adjoint", "prod_adjoint",
     "matmul_adjoint_a", "matmul_adjoint_b", "tensordot", "tensordot_adjoint_a",
-    "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze", "transpose",
+    "tensordot_adjoint_b", "outer_adjoint_a", "outer_adjoint_b", "squeeze",
     "reshape", "log_or_zero", "add_like", "trip_count", "copy_of", "tape_for",
     "broadcast_like", "keep_dtype", "jacobian_buffer", "unit_like", "store_column",
     "store_row", "unsort", "sort_like", "weak", "as_float",
@@ -835,18 +835,6 @@ def _squeeze(x, axis=None):
                 m += 1
         return np.ascontiguousarray(x).reshape(to_fixed_tuple(shape, nd))
     return impl
-
-
-def transpose(x, axes=None):
-    """``np.transpose`` (``axes=None`` reverses the axes)."""
-    return np.transpose(x, axes)
-
-
-@_jit_twin(transpose)
-def _transpose(x, axes=None):
-    if axes is None or isinstance(axes, (types.NoneType, types.Omitted)):
-        return lambda x, axes=None: x.T
-    return lambda x, axes=None: np.transpose(x, axes)
 
 
 # --------------------------------------------------------------------------- Jacobians
