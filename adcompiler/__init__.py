@@ -7,7 +7,7 @@
 >>> round(f(2.0), 4)
 -1.2267
 """
-from . import array_rules, operator_rules, support_rules  # noqa: F401  (register the rules)
+from . import array_rules, linalg_rules, operator_rules, support_rules  # noqa: F401  (rules)
 from .api import adjoints, grad, hessian, hvp, jacobian, jvp, show, value_and_grad, vjp
 from .check import GradientCheckError, check_grad
 from .errors import DifferentiationError

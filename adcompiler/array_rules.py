@@ -102,6 +102,29 @@ def _(y, x):
     x_bar += reshape_like(y_bar, x)
 
 
+def _at_least(rank):
+    """The rank of np.atleast_<rank>d's result."""
+    def result_rank(args, type_of):
+        x = type_of(args["x"])[0]
+        return None if x is None else max(x, rank)
+    return result_rank
+
+
+@linear(np.atleast_1d, primal="atleast_1d", keeps_integers=True, view=True, rank=_at_least(1))
+def _(y, x):
+    x_bar += reshape_like(y_bar, x)
+
+
+@linear(np.atleast_2d, primal="atleast_2d", keeps_integers=True, view=True, rank=_at_least(2))
+def _(y, x):
+    x_bar += reshape_like(y_bar, x)
+
+
+@linear(np.atleast_3d, primal="atleast_3d", keeps_integers=True, view=True, rank=_at_least(3))
+def _(y, x):
+    x_bar += reshape_like(y_bar, x)
+
+
 def _one_more_axis(args, type_of):
     x = type_of(args["x"])[0]
     return None if x is None else x + 1

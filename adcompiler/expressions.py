@@ -185,6 +185,9 @@ class Expressions:
             call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
                             [ast.keyword(k, v) for k, v in kwargs.items()])
             return self.constant_op(call, target, rule, dict(zip(rule.params, args)))
+        if rule.folds and len(args) > len(rule.params):     # max(a, b, c)
+            first = self.rule_op(node, obj, args[:len(rule.params)], {}, None)
+            return self.rule_op(node, obj, [first] + args[len(rule.params):], kwargs, target)
         try:
             bound = rule.bind(args, kwargs)
         except TypeError as exc:

@@ -224,5 +224,5 @@ def _(y, x, lo, hi):
     hi_bar += y_bar * (x > hi)
 
 
-alias(max, np.maximum, name="max")
-alias(min, np.minimum, name="min")
+alias(max, np.maximum, name="max", folds=True)
+alias(min, np.minimum, name="min", folds=True)

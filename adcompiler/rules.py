@@ -58,6 +58,8 @@ class Rule:
     integer: object = False         # the result is an integer: True, False or KEPT
     view: bool = False              # the result may share memory with operand x (a[1:], .T)
     shape_only: tuple = ()          # params read only for their shape or dtype (zeros_like's x)
+    folds: bool = False             # more arguments fold pairwise: max(a, b, c) is
+                                    # max(max(a, b), c)
 
     @property
     def elementwise(self):
@@ -188,12 +190,13 @@ def register(objs, rule):
     _by_name[rule.name] = rule
 
 
-def alias(obj, of, name=None, as_operator=False):
+def alias(obj, of, name=None, as_operator=False, **facts):
     """Register ``obj`` with the rule of ``of``, called as ``name`` in generated code (or
-    written as ``of``'s operator: numba has ``a @ b`` but not ``np.matmul``)."""
+    written as ``of``'s operator: numba has ``a @ b`` but not ``np.matmul``); ``facts`` are
+    the Rule fields in which it differs."""
     rule = lookup(of)
     register([obj], Rule(**{**rule.__dict__, "name": name or canonical_name(obj),
-                            "operator": rule.operator if as_operator else None}))
+                            "operator": rule.operator if as_operator else None, **facts}))
 
 
 def canonical_name(obj):

@@ -1,7 +1,8 @@
 """Tangent rules for the helpers that generated code calls, so that generated code can itself be
 differentiated in forward mode: a Hessian is forward mode over the gradient's code, tapes and
 all. Almost every helper is linear in the adjoint it carries; the few that are not say so here.
-``prod_adjoint`` has no rule: second derivatives through ``np.prod`` are not supported.
+``prod_adjoint`` and the helpers of ``np.linalg``'s rules have none: second derivatives through
+``np.prod`` and ``np.linalg`` are not supported.
 ``copy_of`` also copies an argument the function writes into, so its rule has an adjoint too.
 """
 import ast
@@ -67,5 +68,6 @@ for _helper, _of in [(support.reduce_sum, np.sum), (support.reduce_mean, np.mean
                      (support.reduce_max, np.max), (support.reduce_min, np.min),
                      (support.reduce_prod, np.prod), (support.clip, np.clip),
                      (support.tensordot, np.tensordot), (support.squeeze, np.squeeze),
-                     (support.reshape, np.reshape)]:
+                     (support.reshape, np.reshape), (support.atleast_1d, np.atleast_1d),
+                     (support.atleast_2d, np.atleast_2d), (support.atleast_3d, np.atleast_3d)]:
     alias(_helper, _of, name=_helper.__name__)

@@ -341,3 +341,33 @@ def _unsort(g, x):
 def _sort_like(t, x):
     _sort_typer(x)
     return lambda t, x: t[np.argsort(x, kind="mergesort")]
+
+
+def atleast_1d(x):
+    """``np.atleast_1d``, also of a scalar inside numba."""
+    return np.atleast_1d(x)
+
+
+def atleast_2d(x):
+    """``np.atleast_2d``, also of a scalar inside numba."""
+    return np.atleast_2d(x)
+
+
+def atleast_3d(x):
+    """``np.atleast_3d``, also of a scalar inside numba."""
+    return np.atleast_3d(x)
+
+
+@jit_twin(atleast_1d)
+def _atleast_1d(x):
+    return (lambda x: np.atleast_1d(x)) if is_array(x) else (lambda x: np.full(1, x))
+
+
+@jit_twin(atleast_2d)
+def _atleast_2d(x):
+    return (lambda x: np.atleast_2d(x)) if is_array(x) else (lambda x: np.full((1, 1), x))
+
+
+@jit_twin(atleast_3d)
+def _atleast_3d(x):
+    return (lambda x: np.atleast_3d(x)) if is_array(x) else (lambda x: np.full((1, 1, 1), x))

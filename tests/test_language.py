@@ -1,0 +1,119 @@
+"""Builtin min and max of several arguments, np.atleast_1d/2d/3d and np.linalg's det, inv,
+solve and norm, against central finite differences in both modes (jit and pure Python), and
+their limits told by errors."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings, strategies as st
+
+import adcompiler as adc
+from gradcheck import arrays, check_both_modes
+
+EXAMPLES = settings(max_examples=4, deadline=None)
+
+
+def extremes(x, y, z):
+    return max(x, y, z) * min(x * 2.0, y, z, 0.5)
+
+
+def apart(*values):
+    """True if no two values are within 0.05 (finite differences straddle no kink)."""
+    values = sorted(values)
+    return all(b - a > 0.05 for a, b in zip(values, values[1:]))
+
+
+@EXAMPLES
+@given(values=st.tuples(arrays(()), arrays(()), arrays(())))
+def test_builtin_max_and_min_of_several_arguments(values):
+    x, y, z = values
+    assume(apart(x, y, z) and apart(2.0 * x, y, z, 0.5))
+    check_both_modes(extremes, values, (0, 1, 2))
+
+
+def largest_and_smallest(x, y, z):
+    return max(x, y, z) + 2.0 * min(y, z, x)
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
+def test_ties_go_to_the_first_argument_as_python_returns_it(jit):
+    g = adc.grad(largest_and_smallest, wrt=(0, 1, 2), jit=jit)(0.7, 0.7, 0.7)
+    np.testing.assert_allclose(g, [1.0, 2.0, 0.0])
+
+
+def at_least(x, s):
+    return np.sum(np.atleast_2d(x) * 2.0) + np.sum(np.atleast_3d(s) ** 2) \
+        + np.sum(np.atleast_1d(s * x[0]) * np.atleast_3d(x))
+
+
+@EXAMPLES
+@given(x=st.integers(1, 4).flatmap(lambda n: arrays((n,))), s=arrays(()))
+def test_atleast_nd_of_arrays_and_scalars(x, s):
+    check_both_modes(at_least, (x, s), (0, 1))
+
+
+def square_matrix(n):
+    """A well-conditioned n x n matrix."""
+    return arrays((n, n), -1.0, 1.0).map(lambda a: a + 3.0 * np.eye(n))
+
+
+def determinant_inverse_norm(a, b):
+    return np.linalg.det(a) + np.sum(np.linalg.inv(a) * a) + np.linalg.norm(b * a[0])
+
+
+def solved(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_det_inv_and_norm(data):
+    n = data.draw(st.integers(1, 4))
+    check_both_modes(determinant_inverse_norm,
+                     (data.draw(square_matrix(n)), data.draw(arrays((n,)))), (0, 1))
+
+
+@EXAMPLES
+@given(data=st.data())
+def test_solve_for_a_vector_and_for_a_matrix(data):
+    n = data.draw(st.integers(1, 4))
+    b = data.draw(st.sampled_from([(n,), (n, 2)]).flatmap(arrays))
+    check_both_modes(solved, (data.draw(square_matrix(n)), b), (0, 1))
+
+
+def norm_of(x):
+    return np.linalg.norm(x)
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
+def test_the_norm_at_zero_has_a_zero_gradient(jit):
+    np.testing.assert_array_equal(adc.grad(norm_of, jit=jit)(np.zeros(3)), np.zeros(3))
+
+
+def determinants(a):
+    return np.sum(np.linalg.det(a))
+
+
+def one_norm(x):
+    return np.linalg.norm(x, ord=1)
+
+
+def determinant(a):
+    return np.linalg.det(a)
+
+
+def test_a_stack_of_matrices_is_refused_rather_than_differentiated_wrongly():
+    a = np.stack([np.eye(2) * 2.0, np.eye(2) * 3.0])
+    with pytest.raises(ValueError, match="one square matrix"):
+        adc.grad(determinants, jit=False)(a)
+    with pytest.raises(adc.DifferentiationError, match="det"):
+        adc.grad(determinants)(a)
+
+
+def test_other_norms_are_refused_where_written():
+    with pytest.raises(adc.DifferentiationError, match="'ord'") as info:
+        adc.grad(one_norm, jit=False)(np.ones(3))
+    assert "test_language.py" in str(info.value)
+
+
+def test_second_derivatives_through_linalg_are_refused():
+    with pytest.raises(adc.DifferentiationError, match="det_adjoint"):
+        adc.hessian(determinant, jit=False)(np.eye(2) * 2.0)
