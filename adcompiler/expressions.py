@@ -9,9 +9,9 @@ import operator
 
 import numpy as np
 
-from . import array_rules, refusals, syntax
+from . import array_rules, closures, refusals, syntax
 from .ir import If, Op, OpKind, walk_ops
-from .parse import MISSING
+from .parse import MISSING, ParsedFunction
 from .rules import lookup
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
@@ -145,6 +145,11 @@ class Expressions:
         func = node.func
         if isinstance(func, ast.Attribute) and not self.is_global_chain(func.value):
             return self.method_call(node, target)
+        if isinstance(func, ast.Name) and func.id in self.local_functions \
+                and func.id not in self.current:
+            args = [self.value(a, allow_tuple=True) for a in node.args]
+            kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+            return self.user_call(node, self.local_functions[func.id], args, kwargs, target)
         obj = self.p.resolve(func)
         if obj is MISSING:
             raise self.error(func, f"name {ast.unparse(func)!r} is not defined")
@@ -213,11 +218,14 @@ class Expressions:
         return ast.Name(target, ast.Load())
 
     def user_call(self, node, func, args, kwargs, target):
-        signature = inspect.signature(func)
+        """A call of a user function ``func``, or of a nested one (its ParsedFunction)."""
+        parsed = func if isinstance(func, ParsedFunction) else None
+        signature = closures.signature(parsed) if parsed else inspect.signature(func)
+        called = parsed.name if parsed else func.__name__
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
-            raise self.error(node, f"{func.__name__}(): {exc}") from None
+            raise self.error(node, f"{called}(): {exc}") from None
         bound.apply_defaults()
         atoms = []
         for name, value in bound.arguments.items():
@@ -229,12 +237,12 @@ class Expressions:
             atoms.append(value)
         nones = frozenset(p for p, a in zip(bound.arguments, atoms)
                           if isinstance(a, ast.Constant) and a.value is None)
-        callee = self.library.program(func, node, self, nones=nones)
+        callee = self.library.program(func, node, self, nones=nones, parsed=parsed)
         if callee.written_params:
-            raise self.error(node, f"{func.__name__}() writes into its argument "
+            raise self.error(node, f"{called}() writes into its argument "
                                    f"{callee.written_params[0]!r} in place, which in Python "
                                    "changes the caller's array; return the new array from "
-                                   f"{func.__name__}() instead")
+                                   f"{called}() instead")
         if callee not in self.callees:
             self.callees.append(callee)
         expr = ast.Call(ast.Name(callee.name, ast.Load()), atoms, [])

@@ -9,7 +9,7 @@ flags first (lower.py); what is not supported is refused as it is met (refusals.
 """
 import ast
 
-from . import aliases, fold, primitives, support, syntax
+from . import aliases, closures, fold, primitives, support, syntax
 from .expressions import Expressions
 from .ir import Program
 from .liveness import live_at_loop_heads
@@ -32,17 +32,20 @@ class Library:
         # generated code imports the helpers and defines the primitives under these names
         self.used_names = set(support.__all__) | set(primitives.PRIMITIVES)
 
-    def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset()):
-        """The normalized ``func``; ``nones``: parameters every call here passes None, so
-        that tests such as ``y is None`` are decided while normalizing."""
-        key = (func, nones)
+    def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset(),
+                parsed=None):
+        """The normalized ``func`` (a Python function, or the ParsedFunction ``parsed`` of a
+        nested one); ``nones``: parameters every call here passes None, so that tests such as
+        ``y is None`` are decided while normalizing."""
+        key = (parsed.node if parsed else func, nones)
         if key in self.programs:
             return self.programs[key]
-        if func in self.in_progress:
-            raise caller.error(node, f"recursive call to {func.__name__!r} is not supported")
-        self.in_progress.append(func)
+        if key[0] in self.in_progress:
+            name = parsed.name if parsed else func.__name__
+            raise caller.error(node, f"recursive call to {name!r} is not supported")
+        self.in_progress.append(key[0])
         try:
-            program = Normalizer(parse_function(func), self, watch, nones).run()
+            program = Normalizer(parsed or parse_function(func), self, watch, nones).run()
         finally:
             self.in_progress.pop()
         self.programs[key] = program
@@ -66,6 +69,7 @@ class Normalizer(Statements, Expressions, Versions):
         self.p = parsed
         self.library = library
         self.lowered = None         # what lower() made of the function's exits
+        self.local_functions = {}   # name -> ParsedFunction of the functions defined inside
         self.watch = {n.id for n in ast.walk(parsed.node) if isinstance(n, ast.Name)} \
             if watch is None else set(watch)
         self.loop_depth = 0
@@ -106,6 +110,7 @@ class Normalizer(Statements, Expressions, Versions):
 
     def run(self):
         node = self.p.node
+        self.local_functions = {**(self.p.functions or {}), **closures.hoist(self.p)}
         self.lowered = lower(node)
         self.live = live_at_loop_heads(node)
         returned = self.lowered.return_value

@@ -22,6 +22,8 @@ class ParsedFunction:
     closure: dict
     globals: dict
     text: str = ""              # the dedented source the AST was parsed from
+    functions: dict = None      # a nested function: the nested functions it may call
+    own_params: list = None     # a nested function: its parameters before its free variables
 
     def __post_init__(self):
         self._lines = self.text.encode().splitlines(keepends=True)

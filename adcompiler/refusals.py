@@ -10,8 +10,7 @@ UNSUPPORTED_STATEMENTS = {
     ast.Nonlocal: "'nonlocal' declarations", ast.Import: "imports inside the function",
     ast.ImportFrom: "imports inside the function", ast.Delete: "'del' statements",
     ast.Raise: "'raise' statements", ast.Assert: "'assert' statements",
-    ast.ClassDef: "class definitions", ast.FunctionDef: "nested function definitions",
-    ast.AsyncFunctionDef: "nested function definitions",
+    ast.ClassDef: "class definitions", ast.AsyncFunctionDef: "nested async functions",
 }
 if hasattr(ast, "Match"):
     UNSUPPORTED_STATEMENTS[ast.Match] = "'match' statements"

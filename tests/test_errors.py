@@ -85,12 +85,6 @@ def loop_over_list(x):
     return s
 
 
-def nested_def(x):
-    def inner(v):
-        return v
-    return inner(x)
-
-
 def no_return(x):
     y = x * 2.0
 
@@ -138,7 +132,6 @@ CASES = [  # (function, what the message says, the source text the caret marks)
     (while_else, "'while ... else' is not supported", "while x < 1.0:"),
     (loop_over_list, "a 'for' loop must run over range(...), an array or enumerate",
      "[1.0, 2.0]"),
-    (nested_def, "nested function definitions are not supported", "def inner(v):"),
     (no_return, "must end with a 'return' statement", None),
     (dict_literal, "dict literals are not supported", '{"a": x}'),
     (undefined_name, "name 'not_defined' is not defined", "not_defined"),

@@ -117,3 +117,70 @@ def test_other_norms_are_refused_where_written():
 def test_second_derivatives_through_linalg_are_refused():
     with pytest.raises(adc.DifferentiationError, match="det_adjoint"):
         adc.hessian(determinant, jit=False)(np.eye(2) * 2.0)
+
+
+def closes_over(x, w):
+    def g(t):
+        return np.tanh(w * t)
+    return g(x) + g(2.0 * x)
+
+
+def closes_over_a_changing_variable(x, n):
+    s = 0.0
+    w = 0.5
+
+    def scaled(t):
+        return t * w + np.sin(t)
+    for i in range(n):
+        s = s + scaled(x * i)
+        w = w + x               # the next call reads the new w, as Python's closure does
+    return s
+
+
+def calls_a_sibling(x, w):
+    def inner(t):
+        return t * w
+
+    def outer(t, k=2.0):
+        return inner(t) ** k + w
+    return outer(x) + outer(x, k=3.0)
+
+
+@pytest.mark.parametrize("func, args", [
+    (closes_over, (np.array([0.3, -0.8]), 1.3)),
+    (closes_over_a_changing_variable, (0.7, 3)),
+    (closes_over_a_changing_variable, (0.7, 0)),
+    (calls_a_sibling, (0.8, np.array([0.4, 1.1])))], ids=lambda v: getattr(v, "__name__", ""))
+def test_nested_functions_closing_over_locals(func, args):
+    wrt = tuple(k for k, a in enumerate(args) if not isinstance(a, int))
+    check_both_modes(func, args, wrt)
+
+
+def defined_in_a_branch(x):
+    if x > 0.0:
+        def g(t):
+            return t
+    return x
+
+
+def passed_around(x):
+    def g(t):
+        return t
+    h = g
+    return h(x)
+
+
+def recursive_inside(x):
+    def g(t):
+        return g(t * 0.5)
+    return g(x)
+
+
+@pytest.mark.parametrize("func, message", [
+    (defined_in_a_branch, "at the top level of its body"),
+    (passed_around, "can only be called"),
+    (recursive_inside, "recursive call to 'g'")])
+def test_nested_functions_beyond_calls_are_refused(func, message):
+    with pytest.raises(adc.DifferentiationError, match=message) as info:
+        adc.grad(func, jit=False)(0.5)
+    assert "test_language.py" in str(info.value)
