@@ -127,6 +127,9 @@ class Expressions:
         index = self.index(node.slice)
         if isinstance(base, ast.Tuple):
             if isinstance(index, ast.Constant) and isinstance(index.value, int):
+                if not -len(base.elts) <= index.value < len(base.elts):
+                    raise self.error(node, f"tuple index {index.value} out of range (the tuple "
+                                           f"has {len(base.elts)} values)")
                 return base.elts[index.value]
             raise self.error(node, "a tuple can only be indexed by a constant integer")
         if not isinstance(base, ast.Name):
@@ -147,14 +150,12 @@ class Expressions:
             return self.method_call(node, target)
         if isinstance(func, ast.Name) and func.id in self.local_functions \
                 and func.id not in self.current:
-            args = [self.value(a, allow_tuple=True) for a in node.args]
-            kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+            args, kwargs = self.arguments(node)
             return self.user_call(node, self.local_functions[func.id], args, kwargs, target)
         obj = self.p.resolve(func)
         if obj is MISSING:
             raise self.error(func, f"name {ast.unparse(func)!r} is not defined")
-        args = [self.value(a, allow_tuple=True) for a in node.args]
-        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
+        args, kwargs = self.arguments(node)
         rule = lookup(obj)
         if rule is not None:
             return self.rule_op(node, obj, args, kwargs, target)
@@ -163,6 +164,19 @@ class Expressions:
         raise self.error(func, f"call to {ast.unparse(func)!r} has no derivative rule and no "
                                "Python source to differentiate; register a rule with "
                                "adcompiler.primitive")
+
+    def arguments(self, node):
+        """(positional atoms, keyword atoms) of a call; ``*t`` passes a tuple's values."""
+        args = []
+        for arg in node.args:
+            if not isinstance(arg, ast.Starred):
+                args.append(self.value(arg, allow_tuple=True))
+                continue
+            value = self.value(arg.value, allow_tuple=True)
+            if not isinstance(value, ast.Tuple):
+                raise self.error(arg, "only a tuple's values can be passed with '*' (f(*t))")
+            args += value.elts
+        return args, {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
 
     def is_global_chain(self, node):
         """True for ``np`` or ``np.linalg``: a name chain not rooted in a local variable."""
@@ -177,11 +191,10 @@ class Expressions:
         if method not in array_rules.METHODS:
             raise self.error(node.func, f"method '.{method}()' is not supported")
         base = self.value(node.func.value)
-        args = [self.value(a, allow_tuple=True) for a in node.args]
+        args, kwargs = self.arguments(node)
         packed = array_rules.VARARG_METHODS.get(method)
         if packed and len(args) > 1:
             args = [ast.Tuple(args, ast.Load())]
-        kwargs = {k.arg: self.value(k.value, allow_tuple=True) for k in node.keywords}
         return self.rule_op(node, array_rules.METHODS[method], [base] + args, kwargs, target)
 
     def rule_op(self, node, obj, args, kwargs, target):
@@ -227,17 +240,22 @@ class Expressions:
         except TypeError as exc:
             raise self.error(node, f"{called}(): {exc}") from None
         bound.apply_defaults()
-        atoms = []
+        named, extra = {}, None     # the named parameters' values, then those of *args
         for name, value in bound.arguments.items():
+            if signature.parameters[name].kind is inspect.Parameter.VAR_POSITIONAL:
+                extra = list(value)     # one parameter each, after the named ones
+                continue
             if not isinstance(value, ast.AST):
                 value = self.global_value(node, name, value)
             if isinstance(value, ast.Tuple):
                 raise self.error(node, f"tuple argument {name!r} to a user function is not "
                                        "supported")
-            atoms.append(value)
-        nones = frozenset(p for p, a in zip(bound.arguments, atoms)
+            named[name] = value
+        nones = frozenset(p for p, a in named.items()
                           if isinstance(a, ast.Constant) and a.value is None)
-        callee = self.library.program(func, node, self, nones=nones, parsed=parsed)
+        atoms = list(named.values()) + (extra or [])
+        callee = self.library.program(func, node, self, nones=nones, parsed=parsed,
+                                      extra=None if extra is None else len(extra))
         if callee.written_params:
             raise self.error(node, f"{called}() writes into its argument "
                                    f"{callee.written_params[0]!r} in place, which in Python "

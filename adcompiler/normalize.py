@@ -8,6 +8,7 @@ generated code and for error messages. ``break``, ``continue`` and early returns
 flags first (lower.py); what is not supported is refused as it is met (refusals.py).
 """
 import ast
+import dataclasses
 
 from . import aliases, closures, fold, primitives, support, syntax
 from .expressions import Expressions
@@ -33,11 +34,12 @@ class Library:
         self.used_names = set(support.__all__) | set(primitives.PRIMITIVES)
 
     def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset(),
-                parsed=None):
+                parsed=None, extra=None):
         """The normalized ``func`` (a Python function, or the ParsedFunction ``parsed`` of a
         nested one); ``nones``: parameters every call here passes None, so that tests such as
-        ``y is None`` are decided while normalizing."""
-        key = (parsed.node if parsed else func, nones)
+        ``y is None`` are decided while normalizing; ``extra``: how many values a call passes
+        to its ``*args`` (None for the differentiated function itself)."""
+        key = (parsed.node if parsed else func, nones, extra)
         if key in self.programs:
             return self.programs[key]
         if key[0] in self.in_progress:
@@ -45,7 +47,8 @@ class Library:
             raise caller.error(node, f"recursive call to {name!r} is not supported")
         self.in_progress.append(key[0])
         try:
-            program = Normalizer(parsed or parse_function(func), self, watch, nones).run()
+            program = Normalizer(parsed or parse_function(func), self, watch, nones,
+                                 extra).run()
         finally:
             self.in_progress.pop()
         self.programs[key] = program
@@ -65,7 +68,12 @@ class Normalizer(Statements, Expressions, Versions):
     """Normalizes one parsed function: ``run()`` returns its Program. ``watch``: locals whose
     last value gets a name of its own; ``nones``: parameters every call passes None."""
 
-    def __init__(self, parsed, library, watch=frozenset(), nones=frozenset()):
+    def __init__(self, parsed, library, watch=frozenset(), nones=frozenset(), extra=None):
+        vararg = parsed.node.args.vararg
+        if vararg is not None and extra is None:
+            raise parsed.error(vararg, "*args parameters are not supported in the "
+                                       "differentiated function (functions it calls may take "
+                                       "them)")
         self.p = parsed
         self.library = library
         self.lowered = None         # what lower() made of the function's exits
@@ -104,6 +112,12 @@ class Normalizer(Statements, Expressions, Versions):
         self.origin = None
         self.comments = {}
         self.callees = []
+        if vararg is not None:      # *args: a parameter per value the call passes, and
+            values = [unique_name(f"{vararg.arg}_{k}", self.taken) for k in range(extra)]
+            self.p = dataclasses.replace(parsed, params=parsed.params + values)
+            self.current.update({v: v for v in values + [vararg.arg]})
+            self.aliases[vararg.arg] = ast.Tuple([ast.Name(v, ast.Load()) for v in values],
+                                                 ast.Load())   # the tuple of them
 
     def error(self, node, message):
         return self.p.error(node, message)

@@ -84,9 +84,8 @@ def parse_function(func):
                                   "(lambdas and async functions are not supported)")
     node.decorator_list = []
     args = node.args
-    for extra, what in ((args.vararg, "*args"), (args.kwarg, "**kwargs")):
-        if extra is not None:
-            raise locator.error(extra, f"{what} parameters are not supported")
+    if args.kwarg is not None:
+        raise locator.error(args.kwarg, "**kwargs parameters are not supported")
     params = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
     closure = inspect.getclosurevars(func).nonlocals if func.__closure__ else {}
     return ParsedFunction(func, func.__name__, node, params, locator, dict(closure),

@@ -23,7 +23,8 @@ UNSUPPORTED_EXPRESSIONS = {
     ast.DictComp: "dict comprehensions", ast.GeneratorExp: "generator expressions",
     ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
     ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
-    ast.NamedExpr: "assignment expressions (':=')", ast.Starred: "starred arguments",
+    ast.NamedExpr: "assignment expressions (':=')",
+    ast.Starred: "starred expressions (other than a tuple's values passed to a call, f(*t))",
 }
 SUPPORTED_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Pass, ast.If,
                         ast.For, ast.While)         # and the return that ends the function
@@ -46,12 +47,8 @@ def refusal(node):
     if isinstance(node, ast.AugAssign) and not isinstance(node.target, (ast.Name, ast.Subscript)):
         return node.target, "augmented assignment to " \
                             f"{type(node.target).__name__.lower()}s is not supported"
-    if isinstance(node, ast.Call):
-        starred = next((a for a in node.args if isinstance(a, ast.Starred)), None)
-        if starred is not None:
-            return starred, "starred arguments are not supported"
-        if any(k.arg is None for k in node.keywords):
-            return node, "'**' arguments are not supported"
+    if isinstance(node, ast.Call) and any(k.arg is None for k in node.keywords):
+        return node, "'**' arguments are not supported"
     return None
 
 

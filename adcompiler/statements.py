@@ -229,7 +229,8 @@ class Statements:
             self.bind(target.id, version)
             return
         if isinstance(target, ast.Name):
-            known = syntax.static_value(value_node, self.known_value)   # c = 2.0 - 1.1
+            known = syntax.static_value(value_node, self.known_value,     # c = 2.0 - 1.1
+                                        self.tuple_length)
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
             if isinstance(value, ast.Tuple):

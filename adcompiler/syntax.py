@@ -82,17 +82,21 @@ def as_if_expression(node):
     return ast.copy_location(ast.IfExp(first, body, orelse), node)
 
 
-def static_value(node, value_of):
+def static_value(node, value_of, length_of=None):
     """The value of an expression made of constants, names whose value ``value_of`` knows,
     unary ``-`` and ``+`` and arithmetic on numbers, ``not``, comparisons (chained too),
     ``and``/``or`` (which give one of their operands, as in Python) and conditional expressions
-    whose test is decided; UNKNOWN when it depends on the run."""
+    whose test is decided, and ``len(t)`` of a tuple whose length ``length_of`` knows;
+    UNKNOWN when it depends on the run."""
     if isinstance(node, ast.Constant):
         return node.value
+    if isinstance(node, ast.Call) and length_of is not None and ast.unparse(node.func) == "len" \
+            and len(node.args) == 1 and isinstance(node.args[0], ast.Name) and not node.keywords:
+        return length_of(node.args[0].id)
     if isinstance(node, ast.Name):
         return value_of(node.id)
     if isinstance(node, ast.UnaryOp):
-        value = static_value(node.operand, value_of)
+        value = static_value(node.operand, value_of, length_of)
         if value is UNKNOWN:
             return UNKNOWN
         if isinstance(node.op, ast.Not):
@@ -101,14 +105,14 @@ def static_value(node, value_of):
             return -value if isinstance(node.op, ast.USub) else +value
         return UNKNOWN
     if isinstance(node, ast.BinOp) and type(node.op) in STATIC_ARITHMETIC:
-        return _arithmetic(node.op, static_value(node.left, value_of),
-                           static_value(node.right, value_of))
+        return _arithmetic(node.op, static_value(node.left, value_of, length_of),
+                           static_value(node.right, value_of, length_of))
     if isinstance(node, ast.IfExp):
-        truth = static_truth(node.test, value_of)
+        truth = static_truth(node.test, value_of, length_of)
         return UNKNOWN if truth is UNKNOWN else \
-            static_value(node.body if truth else node.orelse, value_of)
+            static_value(node.body if truth else node.orelse, value_of, length_of)
     if isinstance(node, ast.Compare) and all(type(op) in STATIC_COMPARISONS for op in node.ops):
-        operands = [static_value(n, value_of) for n in [node.left] + node.comparators]
+        operands = [static_value(n, value_of, length_of) for n in [node.left] + node.comparators]
         result = True
         for op, left, right in zip(node.ops, operands, operands[1:]):
             if left is UNKNOWN or right is UNKNOWN or isinstance(op, ORDERINGS) and not (
@@ -121,26 +125,26 @@ def static_value(node, value_of):
     if isinstance(node, ast.BoolOp):
         stops = (lambda v: not v) if isinstance(node.op, ast.And) else bool
         for operand in node.values[:-1]:
-            value = static_value(operand, value_of)
+            value = static_value(operand, value_of, length_of)
             if value is UNKNOWN or stops(value):
                 return value
-        return static_value(node.values[-1], value_of)
+        return static_value(node.values[-1], value_of, length_of)
     return UNKNOWN
 
 
-def static_truth(node, value_of):
+def static_truth(node, value_of, length_of=None):
     """The truth of a test known before the run (True or False), or UNKNOWN. ``x or True`` is
     true whatever ``x`` is, though its value is not known."""
     if isinstance(node, ast.BoolOp):
-        truths = [static_truth(v, value_of) for v in node.values]
+        truths = [static_truth(v, value_of, length_of) for v in node.values]
         decisive = False if isinstance(node.op, ast.And) else True
         if decisive in truths:
             return decisive
         return UNKNOWN if UNKNOWN in truths else not decisive
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        truth = static_truth(node.operand, value_of)
+        truth = static_truth(node.operand, value_of, length_of)
         return truth if truth is UNKNOWN else not truth
-    value = static_value(node, value_of)
+    value = static_value(node, value_of, length_of)
     return value if value is UNKNOWN else bool(value)
 
 

@@ -43,12 +43,21 @@ class Versions:
         None, flags set on the only path here, comparisons of constants: numba would drop the
         branch not taken, and leave what it binds untyped), or None when it depends on the
         run."""
-        truth = syntax.static_truth(node, self.known_value)
+        truth = syntax.static_truth(node, self.known_value, self.tuple_length)
         return None if truth is syntax.UNKNOWN else truth
 
     def known_value(self, name):
         """The value of ``name`` here when it is known while normalizing, else UNKNOWN."""
         return self.known.get(self.current.get(name), syntax.UNKNOWN)
+
+    def tuple_length(self, name):
+        """The length of the tuple ``name`` holds here (``len`` being the builtin), else
+        UNKNOWN."""
+        version = self.current.get(name)
+        if version not in self.aliases or "len" in self.current \
+                or self.p.lookup("len") is not len:
+            return syntax.UNKNOWN
+        return len(self.aliases[version].elts)
 
     def view(self, version, base, named):
         """Note that ``version`` may share memory with ``base`` (a view, an alias, or one of the
@@ -119,8 +128,9 @@ class Versions:
             self.bind(name, version)
 
     def copy_op(self, version, src, constant, resets=False):
-        return Op((version,), ast.Name(src, ast.Load()), OpKind.CONST if constant else OpKind.COPY,
-                  self.origin, inputs=(src,), resets=resets)
+        kind = OpKind.CONST if constant else OpKind.COPY
+        return Op((version,), ast.Name(src, ast.Load()), kind, self.origin, inputs=(src,),
+                  resets=resets)
 
     def emit_copy(self, version, atom):
         """``version = atom`` for a user's assignment: for an array, a second name for it."""
@@ -128,8 +138,8 @@ class Versions:
             self.view(version, atom.id, True)
         inputs = (atom.id,) if isinstance(atom, ast.Name) else ()
         constant = all(name in self.constants for name in inputs)
-        self.ops.append(Op((version,), atom, OpKind.CONST if constant else OpKind.COPY, self.origin,
-                           inputs=inputs))
+        kind = OpKind.CONST if constant else OpKind.COPY
+        self.ops.append(Op((version,), atom, kind, self.origin, inputs=inputs))
         if constant:
             self.constants.add(version)
 
@@ -248,8 +258,8 @@ def read_of_last_value(body, last, own=True, owner=None):
     only copies between versions of one name (``y = x`` gives y a value of its own)."""
     sources = {}
     for op in walk_ops(body):
-        if op.kind is OpKind.COPY and (owner is None or owner.get(op.targets[0], op.targets[0]) ==
-                                  owner.get(op.inputs[0], op.inputs[0])):
+        if op.kind is OpKind.COPY and (owner is None or owner.get(op.targets[0], op.targets[0])
+                                       == owner.get(op.inputs[0], op.inputs[0])):
             sources.setdefault(op.targets[0], set()).update(op.inputs)
     held, todo = set(), [last]
     while todo:

@@ -184,3 +184,51 @@ def test_nested_functions_beyond_calls_are_refused(func, message):
     with pytest.raises(adc.DifferentiationError, match=message) as info:
         adc.grad(func, jit=False)(0.5)
     assert "test_language.py" in str(info.value)
+
+
+def weighted_total(w, *xs):
+    s = w * xs[0]
+    if len(xs) > 1:             # decided by the call: the other side is not compiled
+        s = s + np.sum(xs[1] * xs[-1])
+    return s
+
+
+def passes_a_tuple(x, y):
+    pair = (x, y * 2.0)
+    return weighted_total(0.5, *pair) + weighted_total(1.5, x) + np.maximum(*pair)
+
+
+def forwarding(*vs):
+    return weighted_total(2.0, *vs)
+
+
+def forwards(x, y):
+    return forwarding(x, y, x * y)
+
+
+@pytest.mark.parametrize("func, args", [
+    (passes_a_tuple, (0.3, 0.7)), (passes_a_tuple, (np.array([0.3, -1.0]), np.array([0.7, 0.2]))),
+    (forwards, (0.3, 0.8))], ids=lambda v: getattr(v, "__name__", ""))
+def test_star_args_parameters_and_tuples_passed_with_a_star(func, args):
+    check_both_modes(func, args, (0, 1))
+
+
+def star_of_an_array(x):
+    return weighted_total(1.0, *x)
+
+
+def index_beyond_the_values(x):
+    return weighted_total(1.0) * x
+
+
+def star_args_of_its_own(*xs):
+    return xs[0]
+
+
+@pytest.mark.parametrize("func, message", [
+    (star_of_an_array, "only a tuple's values"),
+    (index_beyond_the_values, "tuple index 0 out of range"),
+    (star_args_of_its_own, r"\*args parameters are not supported in the differentiated")])
+def test_what_stars_cannot_do_is_refused(func, message):
+    with pytest.raises(adc.DifferentiationError, match=message):
+        adc.grad(func, jit=False)(np.array([0.5, 1.0]))
