@@ -26,7 +26,8 @@ SCALAR_UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(math.
                 "abs({})", "float({})", "pow({}, 2)", "math.log1p(abs({}))"]
 BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.5 + np.sin({})))",
           "np.maximum({}, {})", "np.minimum({}, {})", "((1.5 + np.sin({})) ** np.tanh({}))"]
-SCALAR_BINARY = ["max({}, {})", "min({}, {})", "({} and {})", "({} or {})"]
+SCALAR_BINARY = ["max({}, {})", "min({}, {})", "({} and {})", "({} or {})", "max({}, {}, 0.2)",
+                 "min(0.4, {}, {})"]
 
 
 class RandomChoices:
@@ -150,13 +151,13 @@ class Generator:
             (): [("np.sum({})", [V]), ("np.sum({})", [M]), ("{}.sum()", [U]),
                  ("np.mean({})", [T]), ("np.max({})", [V]), ("np.min({})", [M]),
                  ("{}.max()", [S]), ("np.prod({})", [U]), ("np.dot({}, {})", [V, V]),
-                 ("({} @ {})", [U, U])],
+                 ("({} @ {})", [U, U]), ("np.linalg.norm({})", [V]), ("np.linalg.norm({})", [M])],
             V: [("np.sum({}, axis=0)", [M]), ("np.mean({}, axis=1)", [T]),
                 ("{}.max(axis=0)", [M]), ("({} @ {})", [U, M]), ("np.dot({}, {})", [T, U]),
                 ("np.tensordot({}, {}, axes=1)", [T, U]), ("np.squeeze(np.expand_dims({}, 0), axis=0)", [V]),
                 (f"{{}}.ravel()[:{L}]", [M]), (f"{{}}.flatten()[{R}:{R + L}]", [M]),
                 (f"np.concatenate(({{}}[:{k}], {{}}[{k}:]))", [V, V]),
-                (f"np.concatenate(({{}}, {{}}[:{L - R}]))", [U, V])],
+                (f"np.concatenate(({{}}, {{}}[:{L - R}]))", [U, V]), ("np.atleast_1d({})", [V])],
             U: [("np.sum({}, axis=1)", [M]), ("np.mean({}, axis=0)", [T]),
                 ("{}.min(axis=1)", [M]), ("({} @ {})", [M, V]), ("np.dot({}, {})", [S, U]),
                 ("({} @ {})", [U, S]), ("{}[1:3]", [V]), ("{}[::2]", [V]),
@@ -166,7 +167,7 @@ class Generator:
                 ("np.stack(({}, {}))", [V, V]), ("({} @ {})", [S, M]),
                 (f"np.concatenate((np.expand_dims({{}}, 0), {{}}.reshape(1, {L})), axis=0)", [V, V]),
                 (f"{{}}.reshape({R}, {L})", [T]), (f"{{}}.reshape({R}, -1)", [T]),
-                ("np.tensordot({}, {}, axes=1)", [S, M])],
+                ("np.tensordot({}, {}, axes=1)", [S, M]), ("np.atleast_2d({})", [M])],
             T: [("{}.T", [M]), ("np.stack(({}, {}), axis=1)", [V, V]),
                 ("np.outer({}, {})", [V, U]), (f"{{}}.reshape({L}, {R})", [M])],
             S: [("({} @ {})", [M, T]), ("np.dot({}, {})", [M, T]), ("np.outer({}, {})", [U, U]),
