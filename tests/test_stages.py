@@ -4,7 +4,6 @@ import ast
 
 import numpy as np
 import pytest
-
 from adcompiler import analyze
 from adcompiler.assembly import Module
 from adcompiler.ir import If, Loop, OpKind, walk_loops
@@ -13,6 +12,8 @@ from adcompiler.normalize import Library, normalize
 from adcompiler.parse import parse_function
 from adcompiler.reverse import Writer
 from adcompiler.spec import GRAD, Spec
+
+import corpus_control as corpus
 
 ARRAY, SCALAR = analyze.ARRAY, analyze.SCALAR
 
@@ -107,20 +108,6 @@ def test_types_come_from_the_rules(name, rank, integer):
     assert types[program.final[name]] == (rank, integer)
 
 
-def waves(x, n):
-    s = 0.0
-    for i in range(n):
-        s = s + np.sin(x * i)
-    return s
-
-
-def power(x, n):
-    p = 1.0
-    for i in range(n):
-        p = p * x
-    return p
-
-
 def tapes_of(func, param_types):
     library = Library()
     program = normalize(func, library)
@@ -131,12 +118,14 @@ def tapes_of(func, param_types):
 
 
 def test_a_loop_whose_adjoint_recomputes_everything_records_nothing():
-    _, (tape,) = tapes_of(waves, {"x": (SCALAR, False), "n": (SCALAR, True)})
+    scalars = {"x": (SCALAR, False), "n": (SCALAR, True)}
+    _, (tape,) = tapes_of(corpus.for_range_sum_sin, scalars)
     assert tape.lists == {} and tape.reads == {}
 
 
 def test_a_loop_records_the_carried_values_its_adjoint_reads():
-    program, (tape,) = tapes_of(power, {"x": (SCALAR, False), "n": (SCALAR, True)})
+    scalars = {"x": (SCALAR, False), "n": (SCALAR, True)}
+    program, (tape,) = tapes_of(corpus.for_range_product, scalars)
     (loop,) = list(walk_loops(program.body))
     assert set(tape.lists) == {loop.carried["p"]}
     assert set(tape.slots.values()) == {loop.carried["p"]}     # scalars of a range loop: an
