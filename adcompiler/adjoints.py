@@ -22,14 +22,19 @@ class Scope:
 
 
 class Adjoints:
-    def __init__(self, suffix):
+    def __init__(self, suffix, like):
         self.suffix = suffix
+        self.like = like            # name -> a name bound to an array of its shape and dtype,
+                                    # which its zeros are made like (one not recomputed)
         self.initialized = set()    # variables whose adjoint is bound
         self.owned = set()          # variables whose adjoint is a buffer of this function's
         self.scopes = []            # the Scopes being reversed, outermost first
 
     def bar(self, name):
         return name + self.suffix
+
+    def zeros(self, name):
+        return call("zeros_like", load(self.like.get(name, name)))
 
     def in_loop(self):
         return any(scope.loop for scope in self.scopes)
@@ -43,7 +48,7 @@ class Adjoints:
             return False
         bar = self.bar(name)
         if name not in self.initialized:
-            outside[0].prepare.append(assign(bar, call("zeros_like", load(name))))
+            outside[0].prepare.append(assign(bar, self.zeros(name)))
             self.initialized.add(name)
             self.owned.add(name)
         elif in_place and name not in self.owned:
@@ -68,7 +73,7 @@ class Adjoints:
         bar = self.bar(name)
         if not self.outer(name, in_place=True):
             if name not in self.initialized:
-                out.append(assign(bar, call("zeros_like", load(name))))
+                out.append(assign(bar, self.zeros(name)))
                 self.initialized.add(name)
             elif name not in self.owned:
                 out.append(assign(bar, expression(f"np.copy({bar})")))

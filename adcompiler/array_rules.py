@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from . import support
 from .define import adjoint, bilinear, linear, nondifferentiable, tangent
 from .nodes import expression
 from .rules import Share
@@ -188,11 +189,44 @@ def _stacked_rank(args, type_of):
 def _stack_shares(inst):
     axis = _constant_ints(inst.args.get("axis", ast.Constant(0)), "stack's axis")
     return [], [Share("arrays", elt, expression(f"y_bar[{_index_along(axis, str(k))}]"))
-                for k, elt in enumerate(inst.args["arrays"].elts)]
+                for k, elt in enumerate(inst.args["arrays"].elts) if isinstance(elt, ast.Name)]
 
 
 linear(np.stack, builder=_stack_shares, differentiable=("arrays",), keeps_integers=True,
-         constants=("axis",), rank=_stacked_rank, signature="y, arrays, axis=0")
+       constants=("axis",), rank=_stacked_rank, primal="stacked", sequences=("arrays",),
+       signature="y, arrays, axis=0")
+
+
+def _array_shares(inst):
+    """np.array of a list: the items stacked; of an array: its copy."""
+    items = inst.args["object"]
+    if isinstance(items, ast.Tuple):
+        return [], [Share("object", elt, expression(f"y_bar[{k}]"))
+                    for k, elt in enumerate(items.elts) if isinstance(elt, ast.Name)]
+    return [], [Share("object", items, expression("y_bar"))]
+
+
+def _array_rank(args, type_of):
+    items = args["object"]
+    if isinstance(items, ast.Tuple):
+        return _stacked_rank({"arrays": items}, type_of)
+    return type_of(items)[0]
+
+
+linear(np.array, builder=_array_shares, differentiable=("object",), keeps_integers=True,
+       rank=_array_rank, primal="stacked", sequences=("object",), signature="y, object")
+
+
+def _stacked_shares(inst):
+    if isinstance(inst.args["arrays"], ast.Tuple):
+        return _stack_shares(inst)
+    return [], [Share("arrays", inst.args["arrays"], expression("y_bar"))]
+
+
+linear(support.stacked, name="stacked", builder=_stacked_shares, differentiable=("arrays",),
+       keeps_integers=True, constants=("axis",), sequences=("arrays",),
+       rank=lambda args, type_of: _array_rank({"object": args["arrays"]}, type_of),
+       signature="y, arrays, axis=0")         # generated code read back (second derivatives)
 
 
 def _concatenate_shares(inst):
@@ -210,8 +244,8 @@ def _concatenate_shares(inst):
 
 
 linear(np.concatenate, builder=_concatenate_shares, differentiable=("arrays",),
-         keeps_integers=True, constants=("axis",), rank=_joined_rank,
-         signature="y, arrays, axis=0")
+       keeps_integers=True, constants=("axis",), rank=_joined_rank, sequences=("arrays",),
+       signature="y, arrays, axis=0")
 
 
 def _getitem_shares(inst):

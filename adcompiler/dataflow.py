@@ -3,7 +3,7 @@ of the user's statements, of normalized operations and of generated statements."
 import ast
 
 from . import rules
-from .ir import If, Loop, OpKind, compound_nodes, walk_ops
+from .ir import If, Loop, OpKind, compound_nodes, walk_loops, walk_ops
 
 
 def reads(nodes):
@@ -84,14 +84,30 @@ def defined(ops):
     return {t for op in ops if op.kind is not OpKind.SETITEM for t in op.targets}
 
 
+def bound_once(program):
+    """Names bound by one operation outside every loop, and parameters never rebound: each
+    keeps one array (its elements may change, its shape and dtype do not)."""
+    counts = {}
+    for op in program.ops:
+        if op.kind is not OpKind.SETITEM:
+            for target in op.targets:
+                counts[target] = counts.get(target, 0) + 1
+    in_loops = defined(op for node in walk_loops(program.body)
+                       for op in walk_ops((node.header or []) + node.body))
+    return {name for name, count in counts.items() if count == 1 and name not in in_loops} \
+        | (set(program.params) - set(counts))
+
+
 def closure(names_, ops):
-    """``names_`` and, transitively, what the ops defining them read."""
+    """``names_`` and, transitively, what the ops defining them read (a write into an array:
+    its value and its index)."""
     out = set(names_)
     while True:
         size = len(out)
         for op in ops:
             if set(op.targets) & out:
-                out |= reads([op.expr])
+                out |= reads([op.expr, op.args["index"]] if op.kind is OpKind.SETITEM
+                             else [op.expr])
         if len(out) == size:
             return out
 

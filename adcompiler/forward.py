@@ -251,12 +251,14 @@ class TangentWriter:
         """A linear primitive applied to the tangents (an inactive array of a tuple operand
         contributes zeros); a multilinear one, summed over its active operands."""
         rule = op.rule
-        operands = {}
+        operands, numbers = {}, set()
         for p in rule.diff_params():
             value = op.args[p]
             for elt in value.elts if isinstance(value, ast.Tuple) else [value]:
                 if isinstance(elt, ast.Name):
                     operands[id(elt)] = (p, elt.id)
+                elif isinstance(elt, ast.Constant):
+                    numbers.add(id(elt))
         active = {key: (p, n) for key, (p, n) in operands.items() if n in self.active}
 
         def replaced(keys):
@@ -265,6 +267,8 @@ class TangentWriter:
                     return load(self.dot(node.id))
                 if rule.linear and id(node) in operands:
                     return call("zeros_like", load(node.id))
+                if rule.linear and id(node) in numbers:         # np.array([x, 2.0])
+                    return ast.Constant(type(node.value)(0))
                 return None
             return replace_by_identity(op.expr, swap)
 

@@ -8,12 +8,12 @@ from .define import adjoint, tangent
 
 @adjoint(np.linalg.det, name="np.linalg.det", key="det", rank=0)
 def _(y, a):
-    a_bar += det_adjoint(y_bar, a, y)
+    a_bar += det_adjoint(y_bar, a)
 
 
 @tangent(np.linalg.det)
 def _(y, a):
-    y_dot = det_tangent(a_dot, a, y)
+    y_dot = det_tangent(a_dot, a)
 
 
 @adjoint(np.linalg.inv, name="np.linalg.inv", key="inv", rank="a")

@@ -10,7 +10,7 @@ flags first (lower.py); what is not supported is refused as it is met (refusals.
 import ast
 import dataclasses
 
-from . import aliases, closures, fold, primitives, support, syntax
+from . import aliases, closures, comprehensions, fold, primitives, support, syntax
 from .expressions import Expressions
 from .ir import Program
 from .liveness import live_at_loop_heads
@@ -74,6 +74,7 @@ class Normalizer(Statements, Expressions, Versions):
             raise parsed.error(vararg, "*args parameters are not supported in the "
                                        "differentiated function (functions it calls may take "
                                        "them)")
+        parsed.node.body = comprehensions.hoisted(parsed)      # (its names are taken below)
         self.p = parsed
         self.library = library
         self.lowered = None         # what lower() made of the function's exits

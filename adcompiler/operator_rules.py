@@ -104,7 +104,7 @@ alias(math.pow, operator.pow)
 alias(pow, operator.pow, name="pow")
 
 
-@linear(np.copy, keeps_integers=True, rank="x")
+@linear(np.copy, keeps_integers=True, rank="x", same_type_as="x")
 def _(y, x):
     x_bar += y_bar
 

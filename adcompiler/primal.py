@@ -69,12 +69,9 @@ class Primal:
         return out
 
     @staticmethod
-    def record(tape, name, var, copy=False):
-        """The statement recording ``var`` (``copy``: a copy of it) on the tape ``name``."""
+    def record(name, var, copy=False):
+        """The statement recording ``var`` (``copy``: a copy of it) on the list ``name``."""
         value = call("copy_of", load(var)) if copy else load(var)
-        if name in (tape.slots or {}):
-            return ast.Assign([ast.Subscript(load(name), load(tape.slot), ast.Store())],
-                              value)
         return ast.Expr(call(f"{name}.append", value))
 
     def operation(self, op):
@@ -109,7 +106,7 @@ class Primal:
         tape = self.tapes.get(id(op))
         if tape is not None and self.recording:         # a read the loop overwrites later
             view = self.kinds.get(op.targets[0], analyze.ARRAY) != analyze.SCALAR
-            out.append(self.record(tape, tape.reads[op.targets[0]], op.targets[0], copy=view))
+            out.append(self.record(tape.reads[op.targets[0]], op.targets[0], copy=view))
         return out
 
     def widens(self, op):
@@ -149,7 +146,7 @@ class Primal:
                 and not tape.lists and not tape.reads and not _has_work(body) \
                 and not read_after:
             return [assign(tape.trips, call("trip_count", *loop.bounds))]
-        out = [comment(self.program.comments[id(loop.origin)])]
+        out, after = [comment(self.program.comments[id(loop.origin)])], []
         counted = tape is not None and (loop.kind == "while" or loop.flag)
         if tape is not None:
             # a carried array is recorded as it is (the undo of the iteration's writes into it
@@ -161,28 +158,33 @@ class Primal:
             written = {op.targets[0] for op in walk_ops(loop.body) if op.kind is OpKind.SETITEM}
             records = []
             for var, name in tape.lists.items():
-                records.append(self.record(tape, name, var))
+                if name in tape.slots:
+                    continue
+                records.append(self.record(name, var))
                 if copied_when_recorded(var, written, sharing):
                     records.append(assign(var, call("copy_of", load(var))))
-            body = records + body
             if tape.slots:
-                body.insert(len(records), ast.AugAssign(ast.Name(tape.slot, ast.Store()),
-                                                        ast.Add(), ast.Constant(1)))
+                records += tape.slot_records()
+            body = records + body
             if counted:
                 out.append(assign(tape.trips, ast.Constant(0)))
                 body.insert(0, ast.AugAssign(ast.Name(tape.trips, ast.Store()), ast.Add(),
                                              ast.Constant(1)))
             else:
                 out.append(assign(tape.trips, call("trip_count", *loop.bounds)))
-            for name, var in (tape.slots or {}).items():
-                out.append(assign(name, call("tape_for", load(tape.trips), load(var))))
-            if tape.slots:
+            if tape.slots and not tape.overflow:
+                ends = set((tape.ends or {}).values())
+                out += [assign(name, call("tape_for", ast.BinOp(
+                    load(tape.trips), ast.Add(), ast.Constant(1)) if name in ends else
+                    load(tape.trips), load(var))) for name, var in tape.slots.items()]
                 out.append(assign(tape.slot, ast.Constant(0)))
+                after = [ast.Assign([ast.Subscript(load(name), load(tape.slot), ast.Store())],
+                                    load(tape.slots[name])) for name in sorted(ends)]
         if loop.flag:
             body.append(ast.If(load(loop.flag), [ast.Break()], []))
         if loop.kind == "range":
             return out + [ast.For(ast.Name(loop.index, ast.Store()), call("range", *loop.bounds),
-                                  body or [ast.Pass()], [])]
+                                  body or [ast.Pass()], [])] + after
         header = self.block(loop.header)
         return out + header + [ast.While(loop.test, body + header, [])]
 

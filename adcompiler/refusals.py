@@ -19,8 +19,10 @@ if hasattr(ast, "TryStar"):
 
 UNSUPPORTED_EXPRESSIONS = {
     ast.Lambda: "lambda expressions",
-    ast.ListComp: "list comprehensions", ast.SetComp: "set comprehensions",
-    ast.DictComp: "dict comprehensions", ast.GeneratorExp: "generator expressions",
+    ast.ListComp: "list comprehensions other than those summed by sum() or np.sum(), or given "
+                  "to np.array() or np.stack() over range() of numbers",
+    ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
+    ast.GeneratorExp: "generator expressions other than those summed by sum()",
     ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
     ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
     ast.NamedExpr: "assignment expressions (':=')",
@@ -29,6 +31,14 @@ UNSUPPORTED_EXPRESSIONS = {
 SUPPORTED_STATEMENTS = (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Pass, ast.If,
                         ast.For, ast.While)         # and the return that ends the function
 WHERE = "in a differentiated function"
+COMPREHENSION_PLACES = "summed by sum() or np.sum(), or given to np.array() or np.stack() " \
+                       "over range() of numbers"
+
+
+def comprehension_refusal(what):
+    """Why a comprehension used as ``what`` is refused."""
+    return f"{what} is not supported; a comprehension can be {COMPREHENSION_PLACES} (or " \
+           "write the loop that fills an array)"
 
 
 def refusal(node):
@@ -64,7 +74,7 @@ def rule_arguments(rule, bound):
         return f"{rule.name}: axis must be one int or None; reduce one axis at a time " \
                "(np.sum(np.sum(x, axis=1), axis=0))"
     for p in rule.diff_params():
-        if isinstance(bound[p], ast.Tuple) and p != "arrays":
+        if isinstance(bound[p], ast.Tuple) and p not in rule.sequences:
             return f"{rule.name}: a tuple cannot be differentiated as argument {p!r}"
     return None
 

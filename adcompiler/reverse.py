@@ -12,14 +12,14 @@ import ast
 from . import aliases, analyze
 from .adjoints import Adjoints, Scope
 from .array_rules import index_rank
-from .dataflow import defined
+from .dataflow import bound_once, defined
 from .ir import If, Op, OpKind, walk_ops
 from .naming import Fresh
 from .nodes import assign, call, comment, function, has_arithmetic, load
 from .primal import Primal
 from .rules import Instance, instantiate
 from .spec import ADJOINTS, VALUE_AND_GRAD, VJP
-from .tapes import LoopTape, Marks, Planner, copied_when_recorded
+from .tapes import LoopTape, Marks, Planner, backwards, copied_when_recorded, position
 
 
 class Writer:
@@ -36,10 +36,15 @@ class Writer:
         taken = {n.id for n in ast.walk(program.parsed.node) if isinstance(n, ast.Name)}
         taken |= {t for op in program.ops for t in op.targets}
         self.fresh = Fresh(taken)
-        self.adjoints = Adjoints("_adj" if any(n.endswith("_bar") for n in taken) else "_bar")
+        once = bound_once(program)
+        like = {op.targets[0]: op.args[op.rule.same_type_as].id for op in program.ops
+                if op.kind is OpKind.RULE and op.rule.same_type_as
+                and getattr(op.args.get(op.rule.same_type_as), "id", None) in once}
+        self.adjoints = Adjoints("_adj" if any(n.endswith("_bar") for n in taken) else "_bar",
+                                 like)
         self.marks = Marks()
-        self.planner = Planner(program, self.marks)
         self.tapes = {}             # id(loop or recorded read) -> LoopTape; id(write) -> name
+        self.planner = Planner(program, self.marks, self.tapes)
         self.write_sites = []       # (array, tape name) of every in-place write
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
@@ -90,10 +95,15 @@ class Writer:
         lists = [tape for _, tape in self.write_sites if tape not in unneeded]
         # every tape empties as the reverse sweep pops it, so each list is made once, here
         loop_tapes = {id(t): t for t in self.tapes.values() if isinstance(t, LoopTape)}
+        stacks = []
         for tape in loop_tapes.values():
             lists += [name for name in list(tape.lists.values()) + list(tape.reads.values())
-                      if name not in tape.slots]
-        body = [assign(tape, ast.List([], ast.Load())) for tape in lists] + body
+                      if name not in tape.slots] + list((tape.overflow or {}).values())
+            if tape.overflow:
+                arguments = ast.Tuple([load(p) for p in program.params], ast.Load())
+                stacks += [assign(name, call("scalar_tape", arguments)) for name in tape.slots]
+                stacks.append(assign(tape.slot, ast.Constant(0)))
+        body = [assign(tape, ast.List([], ast.Load())) for tape in lists] + stacks + body
         body += value + seeds + adjoint
         body.append(returned)
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
@@ -214,12 +224,14 @@ class Writer:
                                        carried=sorted((carried | written) & self.active))
         if not body:
             return prepare
-        needed, recorded = self.planner.needed(loop, body, not self.adjoints.in_loop())
-        kept = {op.targets[0] for op in recorded}
         # a reverse iteration repeats the writes into the arrays made in the iteration, and into
         # a carried array recorded before the iteration wrote into a copy of it
-        copied = {v for v in carried & needed & written
-                  if copied_when_recorded(v, written, self.sharing)}
+        copies = {v for v in carried & written if copied_when_recorded(v, written, self.sharing)}
+        ends = self.planner.next_start_values(loop, carried, self.kinds)
+        needed, recorded = self.planner.needed(loop, body, not self.adjoints.in_loop(),
+                                               (written & inside) | copies, ends)
+        kept = {op.targets[0] for op in recorded} | set(ends)
+        copied = copies & needed
         recompute = Primal(self.program, self.kinds, self.module, self.tapes, recording=False,
                            integers=self.integers, replay=(written & inside) | copied).block(
             loop.body, needed - kept, top=True, origin=loop.origin)
@@ -233,17 +245,32 @@ class Writer:
             self.tapes[id(op)] = tape
         k = self.fresh("k")
         recorded_values = list(tape.lists.items()) + list(tape.reads.items())
-        tape.slots = {name: v for v, name in tape.lists.items() if loop.kind == "range"
-                      and not loop.flag and self.kinds.get(v) == analyze.SCALAR}
+        known_trips = loop.kind == "range" and not loop.flag
+        tape.slots = {name: v for v, name in tape.lists.items()
+                      if self.kinds.get(v) == analyze.SCALAR
+                      and (known_trips or v not in self.integers)}
         tape.slot = self.fresh("slot") if tape.slots else None
-        restore = [assign(v, ast.Subscript(load(name), load(k), ast.Load()))
-                   if name in tape.slots else assign(v, call(f"{name}.pop"))
-                   for v, name in recorded_values]
+        tape.overflow = {} if known_trips else \
+            {name: self.fresh(f"{v}_more") for name, v in tape.slots.items()}
+        counter, steps, at_slot = k, (ast.BinOp(load(tape.trips), ast.Sub(), ast.Constant(1)),
+                                      ast.Constant(-1), ast.Constant(-1)), []
         if loop.kind == "range" and loop.index in needed:
-            restore.insert(0, assign(loop.index, _nth(loop.bounds, load(k))))
-        reverse = ast.For(ast.Name(k, ast.Store()),
-                          call("range", ast.BinOp(load(tape.trips), ast.Sub(), ast.Constant(1)),
-                                ast.Constant(-1), ast.Constant(-1)),
+            # the reversed loop runs over the index itself, which numba then knows is in range
+            counter, steps = loop.index, backwards(loop.bounds, load(tape.trips))
+            nth = position(loop.bounds, load(loop.index))
+            if isinstance(nth, ast.Name):
+                k = loop.index
+            elif tape.slots:
+                at_slot = [assign(k, nth)]
+        tape.ends = {end: tape.lists[v] for end, v in ends.items()}
+        restore = at_slot + [assign(v, ast.Subscript(load(name), load(k), ast.Load()))
+                             if name in tape.slots else assign(v, call(f"{name}.pop"))
+                             for v, name in recorded_values if name not in tape.overflow]
+        restore += [assign(end, ast.Subscript(load(name), ast.BinOp(
+            load(k), ast.Add(), ast.Constant(1)), ast.Load())) for end, name in tape.ends.items()]
+        if tape.overflow:
+            restore = tape.popped_slots() + restore
+        reverse = ast.For(ast.Name(counter, ast.Store()), call("range", *steps),
                           restore + recompute + body, [])
         text = self.program.comments[id(loop.origin)]
         return prepare + [comment(f"{text}  (reversed)"), reverse]
@@ -356,13 +383,3 @@ class Writer:
         out.append(ast.Assign([store], call(vjp, *op.args, *seeds)))
         for (_, arg), temp in zip(results, temps):
             self.adjoints.accumulate(arg.id, load(temp), out)
-
-
-def _nth(bounds, k):
-    """``start + k * step``, folded where start is 0 or step is 1."""
-    start, _, step = bounds
-    offset = k if isinstance(step, ast.Constant) and step.value == 1 else \
-        ast.BinOp(k, ast.Mult(), step)
-    if isinstance(start, ast.Constant) and start.value == 0:
-        return offset
-    return ast.BinOp(start, ast.Add(), offset)

@@ -58,6 +58,8 @@ class Rule:
     integer: object = False         # the result is an integer: True, False or KEPT
     view: bool = False              # the result may share memory with operand x (a[1:], .T)
     shape_only: tuple = ()          # params read only for their shape or dtype (zeros_like's x)
+    same_type_as: str = None        # the param whose shape and dtype the result has (copy's x)
+    sequences: tuple = ()           # params that may be a tuple of values (stack's arrays)
     folds: bool = False             # more arguments fold pairwise: max(a, b, c) is
                                     # max(max(a, b), c)
 

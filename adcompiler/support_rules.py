@@ -31,6 +31,7 @@ def _rule(func, differentiable, structure, tangent=None, shape_only=()):
 for _helper in (support.zeros_like, support.ones_like):
     nondifferentiable(_helper, name=_helper.__name__, rank="x", shape_only=("x",))
 nondifferentiable(support.tape_for, name="tape_for", params=("n", "like"), rank=1)
+nondifferentiable(support.scalar_tape, name="scalar_tape", params=("values",), rank=1)
 nondifferentiable(support.trip_count, name="trip_count", params=("start", "stop", "step"),
                   rank=0, integer=True)
 nondifferentiable(support.weak, name="weak", params=("value", "like"))

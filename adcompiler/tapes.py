@@ -5,10 +5,11 @@ in-place writes no adjoint reads back (they are removed with their pushes and re
 import ast
 from dataclasses import dataclass
 
+from .analyze import SCALAR
 from .dataflow import (closure, control_reads, exposed_reads, header_reads, reads,
                        reads_shape_only, statements, value_reads)
 from .ir import If, Op, OpKind, compound_nodes, ops_with_loops, top_loops, walk_ops
-from .nodes import has_code
+from .nodes import assign, call, has_code, load
 
 
 @dataclass
@@ -18,8 +19,42 @@ class LoopTape:
     trips: str
     lists: dict                 # carried name -> list name
     reads: dict = None          # recorded value (read of an array the loop overwrites) -> list
-    slots: dict = None          # of those, scalars stored in an array of trip-count length,
-    slot: str = None            # by this counter (a range loop's trip count is known first)
+    slots: dict = None          # array -> carried scalar stored in it rather than in a list,
+    slot: str = None            # at this counter: for a range loop, whose trip count is known
+                                # first, arrays of that length made before it runs; for others,
+    overflow: dict = None       # arrays made at the function's start (the counter runs on
+                                # across runs of the loop), each with a list (array -> list)
+                                # taking the values past its room
+    ends: dict = None           # value a carried scalar takes at an iteration's end -> that
+                                # scalar's array, where it is the next start value (the array
+                                # has room for the value after the last iteration too)
+
+    def slot_records(self):
+        """The statements storing an iteration's scalars in the arrays (or, past their room, in
+        their lists), then moving the counter on."""
+        stores = [ast.Assign([ast.Subscript(load(name), load(self.slot), ast.Store())],
+                             load(v)) for name, v in self.slots.items()]
+        if self.overflow:
+            stores = [ast.If(self.room(next(iter(self.slots))), stores, [
+                ast.Expr(call(f"{self.overflow[name]}.append", load(v)))
+                for name, v in self.slots.items()])]
+        return stores + [ast.AugAssign(ast.Name(self.slot, ast.Store()), ast.Add(),
+                                       ast.Constant(1))]
+
+    def popped_slots(self):
+        """A reverse iteration's restore of the scalars a loop of unknown trip count stored:
+        the counter steps back, then each value comes from its array, or from its list if it
+        was stored past the array's room."""
+        out = [ast.AugAssign(ast.Name(self.slot, ast.Store()), ast.Sub(), ast.Constant(1))]
+        for name, v in self.slots.items():
+            out.append(assign(v, ast.IfExp(self.room(name), ast.Subscript(
+                load(name), load(self.slot), ast.Load()), call(f"{self.overflow[name]}.pop"))))
+        return out
+
+    def room(self, name):
+        """``slot < name.shape[0]``: the counter is inside the array ``name``."""
+        return ast.Compare(load(self.slot), [ast.Lt()], [ast.Subscript(ast.Attribute(
+            load(name), "shape", ast.Load()), ast.Constant(0), ast.Load())])
 
 
 class Marks:
@@ -56,35 +91,63 @@ def copied_when_recorded(var, written, sharing):
 class Planner:
     """What each loop's reverse iterations need and record, for one adjoint function."""
 
-    def __init__(self, program, marks):
+    def __init__(self, program, marks, tapes):
         self.program, self.marks = program, marks
-        self.loop_needed = {}       # id(loop) -> names its reverse iterations need
+        self.tapes = tapes          # id(loop) -> LoopTape, for the loops already planned
         self.recompute_reads = {}   # id(loop) -> arrays its recomputation reads for values
 
-    def needed(self, loop, adjoint, top_level):
+    def needed(self, loop, adjoint, top_level, replayed, ends=None):
         """(names, recorded reads): the names a reverse iteration must have — what its adjoint
-        reads, what its branches and inner loops read to run again, and, transitively, what
-        computes those in the body (not this loop's copy-backs, which would overwrite the values
-        restored from the tape) — and the reads to record rather than recompute. ``top_level``:
-        the loop is not inside another loop."""
+        reads before binding them, what its branches and inner loops read to run again and what
+        the inner loops record, and, transitively, what computes those in the body (not this
+        loop's copy-backs, which would overwrite the values restored from the tape, nor the
+        writes a recomputation leaves out: those into arrays other than ``replayed``) — and the
+        reads to record rather than recompute. ``top_level``: the loop is not inside another
+        loop. ``ends``: values copied into carried scalars at the iteration's end -> the
+        scalars; those the adjoint reads are taken from the scalar's next start value rather
+        than recomputed (the scalars join the names needed, and ``ends`` keeps just those)."""
         own_copy_backs = {id(n) for n in loop.body if isinstance(n, Op) and n.resets}
-        ops = [op for op in walk_ops(loop.body) if id(op) not in own_copy_backs]
-        needed, control = reads(adjoint), set()
+        needed, control = exposed_reads(adjoint, set()), set()
+        for end in [e for e in ends or {} if e not in needed]:
+            del ends[end]
+        needed |= set((ends or {}).values())
+        ops = [op for op in walk_ops(loop.body) if id(op) not in own_copy_backs and (
+            op.kind is not OpKind.SETITEM or op.targets[0] in replayed)
+            and not set(op.targets) & set(ends or {})]
         for node in compound_nodes(loop.body):     # what decides the control flow
             control |= control_reads(node)
             if not isinstance(node, If):
-                needed |= self.loop_needed.get(id(node), set())
+                tape = self.tapes.get(id(node))
+                if tape is not None:
+                    needed |= set(tape.lists) | set(tape.reads)
                 if node.flag:                       # its run ends where the flag is set
                     control.add(node.flag)
         needed = closure(needed | control, ops)
-        values = closure(self.value_reads(adjoint) | control,
-                         [op for op in ops if op.kind is not OpKind.SETITEM])
-        recorded = self.recorded_reads(loop, values, top_level)
+        values = closure(self.value_reads(adjoint) | control, ops)
+        recorded = self.recorded_reads(loop, values - set(ends or {}), top_level)
         self.recompute_reads[id(loop)] = {
             a for op in ops if set(op.targets) & values and op.kind is not OpKind.SETITEM
             and not reads_shape_only(op) for a in reads([op.expr])}
-        self.loop_needed[id(loop)] = needed
         return needed, recorded
+
+    def next_start_values(self, loop, carried, kinds):
+        """For a range loop whose scalars go to arrays: value computed in the body and copied
+        into a carried scalar at the iteration's end -> that scalar. Its reverse iteration
+        reads such a value from the array, as the next iteration's start value, instead of
+        computing it again (h = tanh(w * h + x[t]) needs no tanh)."""
+        if loop.kind != "range" or loop.flag:
+            return {}
+        ops = list(walk_ops(loop.body))
+        computed = {t for op in ops if op.kind in (OpKind.RULE, OpKind.CALL) for t in op.targets}
+        copy_backs = [op for op in ops if op.resets]
+        # a scalar the body reads as it started is bound when the loop starts (else refused)
+        read = reads([op.expr for op in ops]) | {
+            name for node in compound_nodes(loop.body) for name in control_reads(node)}
+        once = {v for v in carried & read if sum(op.targets[0] == v for op in copy_backs) == 1}
+        return {op.expr.id: op.targets[0] for op in loop.body
+                if isinstance(op, Op) and op.resets and op.targets[0] in once
+                and kinds.get(op.targets[0]) == SCALAR
+                and isinstance(op.expr, ast.Name) and op.expr.id in computed}
 
     def recorded_reads(self, loop, needed, top_level):
         """A reverse iteration recomputes from the array as the iteration left it, so a needed
@@ -224,3 +287,31 @@ class Planner:
                 continue
             out.append(stmt)
         return out
+
+
+def backwards(bounds, trips):
+    """range() arguments running ``range(start, stop, step)``'s ``trips`` values backwards:
+    from ``start + (trips - 1) * step`` down to ``start`` (folded where they are numbers)."""
+    start, _, step = bounds
+    if isinstance(step, ast.Constant) and isinstance(start, ast.Constant):
+        last = trips if step.value == 1 else \
+            ast.BinOp(ast.BinOp(trips, ast.Sub(), ast.Constant(1)), ast.Mult(), step)
+        offset = start.value - 1 if step.value == 1 else start.value
+        if offset:
+            last = ast.BinOp(last, ast.Add() if offset > 0 else ast.Sub(),
+                             ast.Constant(abs(offset)))
+        return last, ast.Constant(start.value - step.value), ast.Constant(-step.value)
+    last = ast.BinOp(start, ast.Add(), ast.BinOp(ast.BinOp(trips, ast.Sub(), ast.Constant(1)),
+                                                 ast.Mult(), step))
+    return last, ast.BinOp(start, ast.Sub(), step), ast.UnaryOp(ast.USub(), step)
+
+
+def position(bounds, index):
+    """Which iteration of ``range(start, stop, step)`` has this index: ``(index - start) //
+    step``, folded where start is 0 or step is 1."""
+    start, _, step = bounds
+    if not (isinstance(start, ast.Constant) and start.value == 0):
+        index = ast.BinOp(index, ast.Sub(), start)
+    if isinstance(step, ast.Constant) and step.value == 1:
+        return index
+    return ast.BinOp(index, ast.FloorDiv(), step)

@@ -1,11 +1,13 @@
 """Reverse mode through loops: adcompiler's gradient against numba and a hand-written adjoint.
 
 For each program of benchmarks/loop_programs.py, in the same run (median of --repeats timings of
-a loop of calls, after a warm-up): the function compiled by numba.njit, adcompiler's compiled gradient (called
-directly, as compiled code would call it), and a hand-written numba adjoint; the ratios; the peak
-bytes the gradient's tapes hold (measured by running the same generated module as Python with its
-tape lists counted); and the first call of the gradient in a new process with a cold and a warm
-cache directory (the call alone, and with imports).
+a loop of calls, after a warm-up): the function compiled by numba.njit, adcompiler's compiled
+gradient (called directly, as compiled code would call it), a hand-written numba adjoint, and,
+if JAX is installed, jax.jit(jax.grad(...)) of the same loop written with JAX's loops
+(benchmarks/loop_programs_jax.py; its gradient is checked against ours); the ratios; the peak
+bytes the gradient's tapes hold (measured by running the same generated module as Python with
+its tape lists and arrays counted); and the first call of the gradient in a new process with a
+cold and a warm cache directory (the call alone, and with imports).
 
 Usage: python benchmarks/loops.py [--repeats 5] [--quick]
 """
@@ -81,9 +83,8 @@ class CountingList(list):
         return value
 
 
-def counted_tape_for(n, like):
-    """A preallocated tape (tape_for), counted for as long as the run lasts."""
-    tape = np.empty(n, np.asarray(like).dtype)
+def counted(tape):
+    """A tape array (tape_for, scalar_tape), counted for as long as the run lasts."""
     CountingList.held += tape.nbytes
     CountingList.peak = max(CountingList.peak, CountingList.held)
     return tape
@@ -93,8 +94,8 @@ def tape_bytes(derivative, args):
     """Peak bytes held by the generated gradient's tapes, from its module run as Python."""
     source = derivative.source_for(*args)
     source = re.sub(r"^(\s+\w+) = \[\]$", r"\1 = CountingList()", source, flags=re.M)
-    source = re.sub(r"= tape_for\(", "= counted_tape_for(", source)
-    namespace = {"CountingList": CountingList, "counted_tape_for": counted_tape_for}
+    source = re.sub(r"= ((tape_for|scalar_tape)\(.*)$", r"= counted(\1)", source, flags=re.M)
+    namespace = {"CountingList": CountingList, "counted": counted}
     exec(compile(source, "<tape count>", "exec"), namespace)
     CountingList.held = CountingList.peak = 0
     name = f"{derivative.program.name}_grad"
@@ -132,18 +133,28 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="sizes / 10 (a smoke test)")
     args = parser.parse_args(argv)
-    print("| program | numba f (ms) | gradient (ms) | by hand (ms) | gradient / f "
-          "| gradient / by hand | tape (bytes) |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    from loop_programs_jax import GRADIENTS as jax_gradients    # (not in the first-call runs)
+    print("| program | numba f (ms) | gradient (ms) | by hand (ms) | JAX (ms) | gradient / f "
+          "| gradient / by hand | gradient / JAX | tape (bytes) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, f, by_hand, values, wrt in cases(args.quick):
         compiled_f = numba.njit(f)
         g = adc.grad(f, wrt=wrt)
-        g(*fresh(values))
+        ours = g(*fresh(values))
         gradient = g._entries[next(iter(g._entries))][0]
         tf, tg, th = (median_time(h, values, args.repeats)
                       for h in (compiled_f, gradient, by_hand))
-        print(f"| {label} | {tf * 1e3:.2f} | {tg * 1e3:.2f} | {th * 1e3:.2f} | {tg / tf:.2f} "
-              f"| {tg / th:.2f} | {tape_bytes(g, values):,} |")
+        jax_grad = jax_gradients.get(f.__name__)
+        if jax_grad is None:
+            jax_time = jax_ratio = "—"
+        else:
+            theirs = jax_grad(*values)
+            for a, b in zip(*(g if isinstance(g, tuple) else (g,) for g in (ours, theirs))):
+                np.testing.assert_allclose(np.asarray(b), a, rtol=1e-8, atol=1e-10)
+            tj = median_time(jax_grad, values, args.repeats)
+            jax_time, jax_ratio = f"{tj * 1e3:.2f}", f"{tg / tj:.2f}"
+        print(f"| {label} | {tf * 1e3:.2f} | {tg * 1e3:.2f} | {th * 1e3:.2f} | {jax_time} "
+              f"| {tg / tf:.2f} | {tg / th:.2f} | {jax_ratio} | {tape_bytes(g, values):,} |")
     print()
     print("| program | cold: first call (s) | cold, with imports (s) | warm: first call (s) "
           "| warm, with imports (s) |")

@@ -235,6 +235,16 @@ def while_with_inner_for(x, n):
     return s * x
 
 
+def while_past_tape_room(x, n):
+    """Records more iterations than a while loop's tape arrays hold (4,096)."""
+    k = 0
+    s = x
+    while k < n:
+        s = s * 0.999 + 0.001 * np.sin(x * s)
+        k = k + 1
+    return s
+
+
 # ----------------------------------------------------------------------------- branches
 
 def if_else_scalar(x):

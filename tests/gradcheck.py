@@ -13,11 +13,15 @@ STEP = 1e-6
 
 
 def finite_difference(f, args, index, direction):
-    plus, minus = list(args), list(args)
+    plus, minus = _copies(args), _copies(args)     # f may write into its arguments
     x = np.asarray(args[index], dtype=np.float64)
     plus[index] = _like(x + STEP * direction, args[index])
     minus[index] = _like(x - STEP * direction, args[index])
     return (np.sum(f(*plus)) - np.sum(f(*minus))) / (2 * STEP)
+
+
+def _copies(args):
+    return [np.copy(a) if isinstance(a, np.ndarray) else a for a in args]
 
 
 def _like(value, original):
@@ -57,9 +61,9 @@ def check_forward(f, args, wrt=0, jit=True, gradients=None, rtol=1e-5, atol=1e-6
                                np.asarray(expected_value, dtype=float), rtol=1e-9, atol=1e-12)
     assert np.shape(tangent) == np.shape(expected_value)
     plus = [_like(np.asarray(a, float) + STEP * t, a) if t is not None else a
-            for a, t in zip(args, tangents)]
+            for a, t in zip(_copies(args), tangents)]
     minus = [_like(np.asarray(a, float) - STEP * t, a) if t is not None else a
-             for a, t in zip(args, tangents)]
+             for a, t in zip(_copies(args), tangents)]
     expected = (np.asarray(f(*plus), float) - np.asarray(f(*minus), float)) / (2 * STEP)
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     np.testing.assert_allclose(np.asarray(tangent, float), expected, rtol=rtol,

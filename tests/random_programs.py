@@ -2,8 +2,9 @@
 adcompiler: array and scalar arithmetic, element-wise functions on safe domains, reductions,
 products, shape functions, index reads, loops (range with run-time and zero trip counts, rows,
 enumerate, bounded while), branches, exits, int-literal accumulators, in-place writes through
-aliases and views, helpers (tuples, early returns, keywords, defaults computed when None)
-and print.
+aliases and views, helpers (tuples, early returns, keywords, defaults computed when None,
+f(*t)), functions defined in the body reading its locals, comprehensions (summed, or given to
+np.array and np.stack), np.linalg (det, well-conditioned inv and solve, norm) and print.
 
 `Generator` makes one program from a source of choices: `RandomChoices` (a seed, for the
 long-run script) or `programs()` (a hypothesis strategy, which can shrink). Shapes are tracked
@@ -151,7 +152,8 @@ class Generator:
             (): [("np.sum({})", [V]), ("np.sum({})", [M]), ("{}.sum()", [U]),
                  ("np.mean({})", [T]), ("np.max({})", [V]), ("np.min({})", [M]),
                  ("{}.max()", [S]), ("np.prod({})", [U]), ("np.dot({}, {})", [V, V]),
-                 ("({} @ {})", [U, U]), ("np.linalg.norm({})", [V]), ("np.linalg.norm({})", [M])],
+                 ("({} @ {})", [U, U]), ("np.linalg.norm({})", [V]), ("np.linalg.norm({})", [M]),
+                 ("np.linalg.det({})", [S]), ("np.sum(np.atleast_3d({}))", [V])],
             V: [("np.sum({}, axis=0)", [M]), ("np.mean({}, axis=1)", [T]),
                 ("{}.max(axis=0)", [M]), ("({} @ {})", [U, M]), ("np.dot({}, {})", [T, U]),
                 ("np.tensordot({}, {}, axes=1)", [T, U]), ("np.squeeze(np.expand_dims({}, 0), axis=0)", [V]),
@@ -162,7 +164,8 @@ class Generator:
                 ("{}.min(axis=1)", [M]), ("({} @ {})", [M, V]), ("np.dot({}, {})", [S, U]),
                 ("({} @ {})", [U, S]), ("{}[1:3]", [V]), ("{}[::2]", [V]),
                 ("{}[-2:]", [V]), ("np.squeeze({}[:, :1], axis=1)", [M]), (f"{{}}.ravel()[::{L}]", [M]),
-                ("np.concatenate(({}[:1], {}[-1:]))", [U, V])],
+                ("np.concatenate(({}[:1], {}[-1:]))", [U, V]),
+                (f"np.linalg.solve(np.eye({R}) + 0.2 * np.tanh({{}}), {{}})", [S, U])],
             M: [("{}.T", [T]), ("np.transpose({})", [T]), ("np.outer({}, {})", [U, V]),
                 ("np.stack(({}, {}))", [V, V]), ("({} @ {})", [S, M]),
                 (f"np.concatenate((np.expand_dims({{}}, 0), {{}}.reshape(1, {L})), axis=0)", [V, V]),
@@ -171,7 +174,8 @@ class Generator:
             T: [("{}.T", [M]), ("np.stack(({}, {}), axis=1)", [V, V]),
                 ("np.outer({}, {})", [V, U]), (f"{{}}.reshape({L}, {R})", [M])],
             S: [("({} @ {})", [M, T]), ("np.dot({}, {})", [M, T]), ("np.outer({}, {})", [U, U]),
-                (f"{{}}[:, :{R}]", [M]), (f"{{}}[:{R}]", [T]), ("np.stack(({}, {}))", [U, U])],
+                (f"{{}}[:, :{R}]", [M]), (f"{{}}[:{R}]", [T]), ("np.stack(({}, {}))", [U, U]),
+                (f"np.linalg.inv(np.eye({R}) + 0.2 * np.tanh({{}}))", [S])],
         }[shape]
 
     def index_read(self, sc, shape, depth):
@@ -236,6 +240,26 @@ class Generator:
             return self.pick(SCALAR_UNARY).format(self.expr(sc, (), d))
         return self.pick(SCALAR_BINARY).format(self.expr(sc, (), d), self.expr(sc, (), d))
 
+    def comprehension(self, sc, shape, depth):
+        """A comprehension summed (a scalar), or stacked into ``shape``."""
+        inner, var = sc.copy(), self.fresh("c")
+        if shape == ():
+            matrices = [n for n, s in sc.floats.items() if len(s) == 2 and self.viewable(n)]
+            if matrices and self.chance(40):
+                source = self.pick(matrices)
+                inner.floats[var] = sc.floats[source][1:]
+                return f"np.sum([{self.expr(inner, (), depth)} for {var} in {source}])"
+            stop = self.c.integer(0, 3)
+            inner.ints[var] = stop
+            item = self.expr(inner, (), depth)
+            keep = f" if {self.test(inner, 0)}" if self.chance(25) else ""
+            return self.pick([f"sum({item} for {var} in range({stop}){keep})",
+                              f"np.sum([{item} for {var} in range({stop}){keep}])"])
+        inner.ints[var] = shape[0]
+        item = self.expr(inner, shape[1:], depth)
+        stack = "np.array" if len(shape) == 1 or self.chance(50) else "np.stack"
+        return f"{stack}([{item} for {var} in range({shape[0]})])"
+
     # ---------------------------------------------------------------- statements
     def block(self, sc, depth, loop, size, out):
         """``size`` statements (lines, nested blocks indented) in scope ``sc``."""
@@ -253,6 +277,7 @@ class Generator:
             (3 if depth < 2 else 0, "if"), (3 if depth < 2 else 0, "for"),
             (1 if depth < 2 else 0, "while"), (2 if depth == 0 else 0, "pattern"),
             (2 if self.helpers else 0, "call"), (1, "print"), (1, "acc"),
+            (1 if depth == 0 else 0, "closure"), (2, "comprehension"),
             (2 if loop else 0, "exit"), (1, "return")])
         return getattr(self, "stmt_" + kind)(sc, depth, loop, out)
 
@@ -435,18 +460,41 @@ class Generator:
             args[-1] = "c=" + args[-1]
         elif default and self.chance(50):
             args.pop()
-        call = f"{name}({', '.join(args)})"
+        call, lines = f"{name}({', '.join(args)})", []
+        if depth == 0 and len(args) > 1 and "=" not in args[-1] and self.chance(40):  # f(*t)
+            values = self.fresh("t")
+            lines.append(f"{values} = ({', '.join(args)})")
+            call = f"{name}(*{values})"
         if not isinstance(result, list):
             var = self.fresh("v")
             sc.floats[var] = result
-            return [f"{var} = {call}"]
+            return lines + [f"{var} = {call}"]
         if self.chance(50):
             names = [self.fresh("v") for _ in result]
             sc.floats.update(zip(names, result))
-            return [f"{', '.join(names)} = {call}"]
+            return lines + [f"{', '.join(names)} = {call}"]
         var = self.fresh("t")
         sc.floats.update({f"{var}[{k}]": shape for k, shape in enumerate(result)})
-        return [f"{var} = {call}"]
+        return lines + [f"{var} = {call}"]
+
+    def stmt_comprehension(self, sc, depth, loop, out):
+        shape = self.pick([(), (), (self.L,), (self.R, self.L)])
+        name = self.fresh("v")
+        line = f"{name} = {self.comprehension(sc, shape, 2)}"
+        sc.floats[name] = shape
+        return [line]
+
+    def stmt_closure(self, sc, depth, loop, out):
+        """A function defined in the body, reading its locals when it is called."""
+        name, param, var = self.fresh("g"), self.fresh("q"), self.fresh("v")
+        shape = self.pick([(), (self.L,)])
+        inner = sc.copy()
+        inner.floats[param] = shape
+        lines = [f"def {name}({param}):", f"    return {self.expr(inner, shape, 2)}"]
+        lines += self.block(sc, depth, loop, self.c.integer(0, 1), out)    # locals may change
+        lines.append(f"{var} = {name}({self.expr(sc, shape, 1)})")
+        sc.floats[var] = shape
+        return lines
 
     def stmt_print(self, sc, depth, loop, out):
         return [f"print('value', {self.pick(list(sc.floats) or ['0'])})"]

@@ -63,6 +63,7 @@ CASES = {  # function -> strategies of its arguments (floats are differentiated,
     corpus.while_counter: [scalar(), count()],
     corpus.while_zero_trip: [scalar()],
     corpus.while_with_inner_for: [scalar(0.2, 2), count(0, 3)],
+    corpus.while_past_tape_room: [scalar(), count(4090, 4100)],
     corpus.if_else_scalar: [scalar()],
     corpus.if_without_else: [scalar()],
     corpus.if_elif_else: [scalar(-0.9, 1.5)],
@@ -136,3 +137,15 @@ def test_writes_leave_the_callers_arrays_untouched(jit):
     start = u.copy()
     adc.grad(corpus.write_heat_equation, jit=jit)(u, 3)
     np.testing.assert_array_equal(u, start)
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
+def test_while_loop_tapes_take_float32_and_float64(jit):
+    """A while loop's scalars are recorded in arrays of a type holding its arguments' floats,
+    and past the arrays' room in lists."""
+    for dtype in (np.float32, np.float64):
+        for n in (5, 5000):
+            g = adc.grad(corpus.while_past_tape_room, jit=jit)(dtype(0.7), n)
+            assert type(g) is dtype
+            exact = adc.grad(corpus.while_past_tape_room, jit=jit)(0.7, n)
+            np.testing.assert_allclose(g, exact, rtol=1e-4 if dtype is np.float32 else 1e-12)

@@ -1,6 +1,6 @@
-"""Builtin min and max of several arguments, np.atleast_1d/2d/3d and np.linalg's det, inv,
-solve and norm, against central finite differences in both modes (jit and pure Python), and
-their limits told by errors."""
+"""Builtin min and max of several arguments, np.atleast_1d/2d/3d, np.linalg's det, inv, solve
+and norm, nested functions, *args, comprehensions and np.array, against central finite
+differences in both modes (jit and pure Python), and their limits told by errors."""
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
@@ -98,6 +98,14 @@ def one_norm(x):
 
 def determinant(a):
     return np.linalg.det(a)
+
+
+@pytest.mark.parametrize("a", [np.array([[1.0, 2.0], [2.0, 4.0]]), np.zeros((3, 3)),
+                               np.outer([1.0, -2.0, 0.5], [0.3, 1.0, 2.0])], ids=str)
+def test_the_determinant_of_a_singular_matrix_has_the_adjugate_as_gradient(a):
+    check_both_modes(determinant, (a,))
+    if a.shape == (2, 2):
+        np.testing.assert_allclose(adc.grad(determinant)(a), [[4.0, -2.0], [-2.0, 1.0]])
 
 
 def test_a_stack_of_matrices_is_refused_rather_than_differentiated_wrongly():
@@ -232,3 +240,74 @@ def star_args_of_its_own(*xs):
 def test_what_stars_cannot_do_is_refused(func, message):
     with pytest.raises(adc.DifferentiationError, match=message):
         adc.grad(func, jit=False)(np.array([0.5, 1.0]))
+
+
+def summed_over_a_range(x, n):
+    return sum(np.sin(x * i) for i in range(n))
+
+
+def summed_over_rows(W, i):
+    i = i * 2.0                 # a name of the function's that the comprehension also binds
+    return np.sum([np.tanh(i) * 2.0 for i in W]) + i
+
+
+def nested_and_filtered(x):
+    return sum(sum(x[i] * x[j] for j in range(i)) for i in range(x.shape[0]) if x[i] > 0)
+
+
+def two_in_one_line(W):
+    return np.sum([np.tanh(row) for row in W]) + sum([a * W[1][k] for k, a in enumerate(W[0])])
+
+
+def started_and_scaled(x, n):
+    s = sum((x[k] ** 2 for k in range(n)), 1.5)
+    return s * sum([v for v in x])
+
+
+def stacked_items(x):
+    v = np.array([x[i] * x[i + 1] for i in range(3)])
+    m = np.stack([x[:2] * k for k in range(1, 3)])
+    return np.sum(v * v) + np.sum(m @ v[:2]) + np.sum(np.array([x[0], 2.0]) * v[1:])
+
+
+@pytest.mark.parametrize("func, args", [
+    (summed_over_a_range, (0.7, 4)), (summed_over_a_range, (0.7, 0)),
+    (summed_over_rows, (np.array([[0.3, 1.2], [-0.5, 0.8]]), 0.4)),
+    (nested_and_filtered, (np.array([0.3, 1.2, -0.5, 0.8]),)),
+    (two_in_one_line, (np.array([[0.3, 1.2], [-0.5, 0.8]]),)),
+    (started_and_scaled, (np.array([0.3, 1.2, -0.5]), 2)),
+    (stacked_items, (np.array([0.3, 1.2, -0.5, 0.8]),))], ids=lambda v: getattr(v, "__name__", ""))
+def test_comprehensions_summed_or_stacked(func, args):
+    wrt = tuple(k for k, a in enumerate(args) if not isinstance(a, int))
+    check_both_modes(func, args, wrt)
+    assert "for " in adc.grad(func, wrt=wrt).source_for(*args) or func is stacked_items
+
+
+def kept_as_a_list(x):
+    items = [x[i] for i in range(2)]
+    return items[0]
+
+
+def in_a_while_test(x):
+    while sum(x[i] for i in range(2)) < 3.0:
+        x = x * 2.0
+    return np.sum(x)
+
+
+def in_a_conditional(x):
+    return np.sum(x) if x[0] > 0 else sum(v for v in x)
+
+
+def stacked_over_a_length_known_late(x):
+    return np.sum(np.array([v * 2.0 for v in x]))
+
+
+@pytest.mark.parametrize("func, message", [
+    (kept_as_a_list, "list comprehensions other than those summed by sum"),
+    (in_a_while_test, "a comprehension in the test of a while loop"),
+    (in_a_conditional, "a comprehension inside a conditional expression"),
+    (stacked_over_a_length_known_late, r"np.array of a comprehension over anything but range")])
+def test_other_comprehensions_are_refused_where_written(func, message):
+    with pytest.raises(adc.DifferentiationError, match=message) as info:
+        adc.grad(func, jit=False)(np.array([0.5, 1.0]))
+    assert "test_language.py" in str(info.value)

@@ -550,6 +550,15 @@ def read_then_written_after_a_rebinding_that_may_not_run(x, y, n):
     return np.sum(v) + np.sum(x)
 
 
+def filled_from_an_array_written_later(x, u):
+    for r in range(2):
+        a = np.empty((2, 2))
+        a[:] = np.outer(u, x)       # a reverse iteration fills it again: u as it was here
+        u[1] = a[1, 1]
+        x = x * np.sum(a)
+    return np.sum(x) + np.sum(u)
+
+
 CASES = [
     (powers_summed, (1.6,), 0), (rnn_loss, (0.5, np.array([0.3, -0.2, 0.4])), (0, 1)),
     (powers_while, (1.6,), 0), (powers_continue, (1.3,), 0),
@@ -607,6 +616,8 @@ CASES = [
      (0, 1, 2)),
     (written_scalar_arguments, (1.1, np.array([[0.3, -0.2, 0.5], [0.7, 0.1, -0.4]]), -0.3),
      (0, 1, 2)),
+    (filled_from_an_array_written_later, (np.array([1.27, -0.82]), np.array([0.5, 0.7])),
+     (0, 1)),
 ]
 
 
@@ -629,6 +640,20 @@ def rescaled(x):
     for i in range(3):
         s = s * x
     return s
+
+
+def carried_maximum_changes_type(z):
+    for i in range(3):
+        v = np.sin(z * np.ones(2) * 1.5) + np.array([0.0, 0.1])
+        z = np.max(v)           # float64, from a float32 z: the tape keeps it as it is
+    return z
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_loop_value_that_changes_type_comes_back_from_its_tape_unchanged(jit):
+    exact = adc.grad(carried_maximum_changes_type, jit=jit)(0.7)
+    got = adc.grad(carried_maximum_changes_type, jit=jit)(np.float32(0.7))
+    assert np.isfinite(got) and got == pytest.approx(exact, rel=1e-5)
 
 
 @pytest.mark.parametrize("jit", [True, False])

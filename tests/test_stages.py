@@ -4,9 +4,11 @@ import ast
 
 import numpy as np
 import pytest
+
+import adcompiler as adc
 from adcompiler import analyze
 from adcompiler.assembly import Module
-from adcompiler.ir import If, Loop, OpKind, walk_loops
+from adcompiler.ir import If, Loop, Op, OpKind, walk_loops
 from adcompiler.liveness import live_at_loop_heads
 from adcompiler.normalize import Library, normalize
 from adcompiler.parse import parse_function
@@ -139,8 +141,31 @@ def newton(x):
     return y
 
 
-def test_a_while_loop_counts_its_trips_and_keeps_its_values_on_lists():
+def test_a_while_loop_keeps_its_float_scalars_in_arrays_made_once_with_lists_past_them():
     program, (tape,) = tapes_of(newton, {"x": (SCALAR, False)})
     (loop,) = list(walk_loops(program.body))
     assert isinstance(loop, Loop) and loop.kind == "while"
-    assert set(tape.lists) == {loop.carried["y"]} and not tape.slots
+    assert set(tape.lists) == {loop.carried["y"]}
+    assert set(tape.slots.values()) == {loop.carried["y"]}
+    assert set(tape.overflow) == set(tape.slots)
+
+
+def test_a_recurrence_reads_its_new_value_as_the_next_start_value():
+    scalars = {"w": (SCALAR, False), "xs": (1, False)}
+    program, (tape,) = tapes_of(corpus.for_range_recurrence_tanh, scalars)
+    (loop,) = list(walk_loops(program.body))
+    (end,) = tape.ends
+    (copy_back,) = [op for op in loop.body if isinstance(op, Op) and op.resets]
+    assert copy_back.expr.id == end and tape.ends[end] == tape.lists[copy_back.targets[0]]
+    source = adc.grad(corpus.for_range_recurrence_tanh).source_for(0.5, np.ones(3))
+    code = [line for line in source.splitlines() if not line.strip().startswith("#")]
+    assert sum("np.tanh(" in line for line in code) == 1       # in the forward sweep only
+
+
+def test_a_reverse_iteration_does_not_recompute_a_write_it_does_not_repeat():
+    source = adc.grad(corpus.write_heat_equation).source_for(np.ones(5), 3)
+    lines = source.splitlines()
+    sweep = next(k for k, line in enumerate(lines) if "adjoint sweep" in line)
+    reading = [k for k, line in enumerate(lines)        # the stencil's values
+               if " = previous[" in line and not line.strip().startswith("#")]
+    assert reading and max(reading) < sweep

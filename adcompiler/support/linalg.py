@@ -2,6 +2,7 @@
 (not a stack of them: those are refused with an error)."""
 import numpy as np
 from numba.core.errors import TypingError
+from numba.extending import register_jitable
 
 from .twins import is_array, jit_twin
 
@@ -17,28 +18,41 @@ def _square(a, what):
         raise TypingError(f"the derivative of np.linalg.{what} is for one square matrix")
 
 
-def det_adjoint(g, a, y):
-    """d det(a) / d a = det(a) inv(a)^T."""
+@register_jitable
+def adjugate(a):
+    """adj(a), which is det(a) inv(a) for an invertible a, from a's SVD u s vt: det(u) det(vt)
+    vt^T diag(product of the other singular values) u^T, exact for a singular a too."""
+    u, s, vt = np.linalg.svd(np.ascontiguousarray(a))
+    others = np.ones(s.shape[0])
+    for i in range(s.shape[0]):
+        for j in range(s.shape[0]):
+            if j != i:
+                others[i] *= s[j]
+    return np.linalg.det(u) * np.linalg.det(vt) * (np.ascontiguousarray(vt.T) * others) @ u.T
+
+
+def det_adjoint(g, a):
+    """d det(a) / d a = adj(a)^T."""
     _one_matrix(a, "det")
-    return g * y * np.linalg.inv(a).T
+    return g * adjugate(a).T
 
 
 @jit_twin(det_adjoint)
-def _det_adjoint(g, a, y):
+def _det_adjoint(g, a):
     _square(a, "det")
-    return lambda g, a, y: g * y * np.ascontiguousarray(np.linalg.inv(a).T)
+    return lambda g, a: g * np.ascontiguousarray(adjugate(a).T)
 
 
-def det_tangent(t, a, y):
-    """The tangent of det(a) along t: det(a) trace(inv(a) t)."""
+def det_tangent(t, a):
+    """The tangent of det(a) along t: trace(adj(a) t)."""
     _one_matrix(a, "det")
-    return y * np.trace(np.linalg.solve(a, t))
+    return np.sum(adjugate(a).T * t)
 
 
 @jit_twin(det_tangent)
-def _det_tangent(t, a, y):
+def _det_tangent(t, a):
     _square(a, "det")
-    return lambda t, a, y: y * np.trace(np.linalg.solve(a, t))
+    return lambda t, a: np.sum(adjugate(a).T * t)
 
 
 def inv_adjoint(g, y):

@@ -8,14 +8,37 @@ from .twins import is_array, jit_twin
 
 
 def tape_for(n, like):
-    """Room for ``n`` scalars of ``like``'s type: a loop's tape when its trip count is known."""
-    return np.empty(n, np.asarray(like).dtype)
+    """Room for ``n`` scalars like ``like``: a loop's tape when its trip count is known. A
+    value a loop carries may change type from one iteration to the next (float32, then float64
+    from an operation on float64 arrays), so compiled, the room is float64 for any float (which
+    holds a float32 exactly); in pure Python, room for any objects, which come back as they
+    were stored."""
+    return np.empty(n, object)
 
 
-@jit_twin(tape_for)
+@jit_twin(tape_for, inline=True)
 def _tape_for(n, like):
-    dtype = as_dtype(like)
+    dtype = np.float64 if isinstance(like, types.Float) else as_dtype(like)
     return lambda n, like: np.empty(n, dtype)
+
+
+SCALAR_TAPE_ROOM = 4096
+
+
+def scalar_tape(values):
+    """Room for the scalars a loop of unknown trip count records (a list takes those past
+    it): compiled, an array of the type the function's arguments ``values`` and float64
+    promote to, which holds every non-integer scalar computed from them; in pure Python, room
+    for any objects (as tape_for)."""
+    return np.empty(SCALAR_TAPE_ROOM, object)
+
+
+@jit_twin(scalar_tape)
+def _scalar_tape(values):
+    numbers = [as_dtype(t.dtype if is_array(t) else t) for t in values
+               if is_array(t) or isinstance(t, (types.Number, types.Boolean))]
+    dtype = np.result_type(np.float64, *numbers)
+    return lambda values: np.empty(SCALAR_TAPE_ROOM, dtype)
 
 
 def trip_count(start, stop, step):
@@ -23,7 +46,7 @@ def trip_count(start, stop, step):
     return len(range(start, stop, step))
 
 
-@jit_twin(trip_count)
+@jit_twin(trip_count, inline=True)
 def _trip_count(start, stop, step):
     def impl(start, stop, step):
         if step > 0:

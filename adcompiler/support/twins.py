@@ -6,12 +6,20 @@ from numba.extending import overload
 from numba.np.numpy_support import as_dtype
 
 
-def jit_twin(py_func):
-    """Register the decorated typing function as ``py_func``'s numba implementation."""
+def jit_twin(py_func, inline=False):
+    """Register the decorated typing function as ``py_func``'s numba implementation.
+    ``inline``: a few lines, inlined where no argument is an array, so that the optimizer sees
+    through a scalar's zero or an adjoint accumulated in a loop (numba's own calls hide them)."""
     def register(typer):
-        overload(py_func, prefer_literal=True)(typer)
+        overload(py_func, prefer_literal=True,
+                 inline=_on_scalars if inline else "never")(typer)
         return py_func
     return register
+
+
+def _on_scalars(call, caller, callee):
+    """numba's inlining choice for a call: inline it if none of its arguments is an array."""
+    return not any(is_array(caller.typemap[arg.name]) for arg in call.args)
 
 
 def is_array(t):

@@ -3,6 +3,7 @@ an adjoint is summed or reshaped back to (broadcasting), and sorting's adjoint."
 import numpy as np
 from numba import njit, types
 from numba.core.errors import TypingError
+from numba.np.numpy_support import as_dtype
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from .twins import is_array, jit_twin, literal, scalar_of
@@ -24,7 +25,7 @@ def ones_like(x):
     return type(x)(1)
 
 
-@jit_twin(zeros_like)
+@jit_twin(zeros_like, inline=True)
 def _zeros_like(x):
     if is_array(x):
         return lambda x: np.zeros(x.shape, x.dtype)
@@ -32,7 +33,7 @@ def _zeros_like(x):
     return lambda x: zero
 
 
-@jit_twin(ones_like)
+@jit_twin(ones_like, inline=True)
 def _ones_like(x):
     if is_array(x):
         return lambda x: np.ones(x.shape, x.dtype)
@@ -50,7 +51,7 @@ def cast_like(g, x):
     return type(x)(np.sum(g))
 
 
-@jit_twin(cast_like)
+@jit_twin(cast_like, inline=True)
 def _cast_like(g, x):
     if is_array(x):
         dtype = x.dtype
@@ -66,17 +67,34 @@ def _cast_like(g, x):
 def add_like(acc, g):
     """``acc + g`` in ``acc``'s type: an adjoint accumulated in a loop keeps one type."""
     if isinstance(acc, np.ndarray):
-        return (acc + g).astype(acc.dtype)
+        return (acc + g).astype(acc.dtype, copy=False)
     return type(acc)(acc + g)
 
 
-@jit_twin(add_like)
+@jit_twin(add_like, inline=True)
 def _add_like(acc, g):
     if is_array(acc):
         dtype = acc.dtype
+        if np.result_type(as_dtype(dtype), as_dtype(g.dtype if is_array(g) else g)) == \
+                as_dtype(dtype):
+            return lambda acc, g: acc + g
         return lambda acc, g: (acc + g).astype(dtype)
     cast = acc
     return lambda acc, g: cast(acc + g)
+
+
+def stacked(items, axis=0):
+    """np.stack, which numba has for arrays only, for numbers too; an array's copy (np.array)."""
+    return np.array(items) if isinstance(items, np.ndarray) else np.stack(items, axis)
+
+
+@jit_twin(stacked)
+def _stacked(items, axis=0):
+    if is_array(items):
+        return lambda items, axis=0: np.copy(items)
+    if all(is_array(t) for t in items.types):
+        return lambda items, axis=0: np.stack(items, axis)
+    return lambda items, axis=0: np.array(items)
 
 
 def copy_of(x):
@@ -84,7 +102,7 @@ def copy_of(x):
     return np.copy(x) if isinstance(x, np.ndarray) else x
 
 
-@jit_twin(copy_of)
+@jit_twin(copy_of, inline=True)
 def _copy_of(x):
     if is_array(x):
         return lambda x: np.copy(x)
@@ -102,7 +120,7 @@ def weak(value, like):
     return value
 
 
-@jit_twin(weak)
+@jit_twin(weak, inline=True)
 def _weak(value, like):
     if is_array(like) and (isinstance(value, types.Integer)
                             or isinstance(like.dtype, types.Float)):
@@ -119,7 +137,7 @@ def as_float(x):
     return float(x)
 
 
-@jit_twin(as_float)
+@jit_twin(as_float, inline=True)
 def _as_float(x):
     if is_array(x) and isinstance(x.dtype, (types.Integer, types.Boolean)):
         return lambda x: x.astype(np.float64)
@@ -153,7 +171,7 @@ def keep_dtype(t, like):
     return t
 
 
-@jit_twin(keep_dtype)
+@jit_twin(keep_dtype, inline=True)
 def _keep_dtype(t, like):
     if is_array(like) and is_array(t) and t.dtype != like.dtype:
         dtype = like.dtype
