@@ -76,7 +76,8 @@ class _Hoisting:
                     raise self.parsed.error(node, "a comprehension inside a conditional "
                                                   "expression (a if c else b, and, or) is not "
                                                   "supported: compute it before")
-                return self.sum(node, before) if consumer in SUMS else self.stack(node)
+                return self.sum(node, before) if consumer in SUMS else \
+                    self.stack(node, before)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp, ast.Lambda)):
             return node         # refused where the normalizer meets it
         inner = conditional or isinstance(node, (ast.IfExp, ast.BoolOp))
@@ -120,8 +121,9 @@ class _Hoisting:
         before.extend(self.block(loops))        # comprehensions inside the items
         return _locate(_load(total), call)
 
-    def stack(self, call):
-        """``np.array([e(i) for i in range(3)])``: ``np.array([e(0), e(1), e(2)])``."""
+    def stack(self, call, before):
+        """``np.array([e(i) for i in range(3)])``: ``np.array([e(0), e(1), e(2)])`` (the
+        comprehensions inside the items computed before)."""
         comprehension = call.args[0]
         (generator, *more) = comprehension.generators
         bounds = _constant_range(generator.iter, self.parsed) if not more and \
@@ -132,7 +134,8 @@ class _Hoisting:
                 f"but range() of at most {MAX_UNROLLED} numbers"))
         items = [_substituted(comprehension.elt, generator.target.id, ast.Constant(k))
                  for k in range(*bounds)]
-        call.args[0] = _locate(ast.List(items, ast.Load()), comprehension)
+        call.args[0] = self.replace(_locate(ast.List(items, ast.Load()), comprehension),
+                                    before, conditional=False)
         return call
 
     def renamed(self, comprehension):
@@ -170,16 +173,19 @@ def _rename(node, old, new, skip=None):
 
 
 def _substituted(node, name, value):
-    node = copy.deepcopy(node)
-    for inner in ast.walk(node):
-        for field, child in ast.iter_fields(inner):
-            if isinstance(child, ast.Name) and child.id == name:
-                setattr(inner, field, ast.copy_location(copy.copy(value), child))
-            elif isinstance(child, list):
-                setattr(inner, field, [ast.copy_location(copy.copy(value), c)
-                                       if isinstance(c, ast.Name) and c.id == name else c
-                                       for c in child])
-    return node
+    """A copy of ``node`` with ``value`` for ``name``, except inside a comprehension that binds
+    ``name`` again."""
+    class Substitute(ast.NodeTransformer):
+        def visit_Name(self, leaf):
+            return ast.copy_location(copy.copy(value), leaf) if leaf.id == name else leaf
+
+        def generic_visit(self, inner):
+            if isinstance(inner, (ast.ListComp, ast.GeneratorExp)) and any(
+                    isinstance(n, ast.Name) and n.id == name
+                    for g in inner.generators for n in ast.walk(g.target)):
+                return inner
+            return super().generic_visit(inner)
+    return Substitute().visit(copy.deepcopy(node))
 
 
 def _locate(node, where):

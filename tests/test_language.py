@@ -270,8 +270,14 @@ def stacked_items(x):
     return np.sum(v * v) + np.sum(m @ v[:2]) + np.sum(np.array([x[0], 2.0]) * v[1:])
 
 
+def stacked_sums(x):
+    m = np.array([sum(x[i] for i in range(2)) * i for i in range(3)])   # the inner i its own
+    return np.sum(m * np.array([sum(x[j] * k for j in range(2)) for k in range(3)]))
+
+
 @pytest.mark.parametrize("func, args", [
     (summed_over_a_range, (0.7, 4)), (summed_over_a_range, (0.7, 0)),
+    (stacked_sums, (np.array([0.3, 1.2]),)),
     (summed_over_rows, (np.array([[0.3, 1.2], [-0.5, 0.8]]), 0.4)),
     (nested_and_filtered, (np.array([0.3, 1.2, -0.5, 0.8]),)),
     (two_in_one_line, (np.array([[0.3, 1.2], [-0.5, 0.8]]),)),
