@@ -70,17 +70,23 @@ class Expressions:
                 return copy.deepcopy(self.aliases[version])    # new nodes at every read
             return ast.Name(version, ast.Load())
         obj = self.p.lookup(node.id)
-        return self.global_value(node, node.id, obj)
+        return self.global_value(node, node.id, obj, allow_tuple)
 
-    def global_value(self, node, text, obj):
+    def global_value(self, node, text, obj, allow_tuple=False):
+        """A global's value as a constant: a number, a string, None, or a tuple of them
+        (where a tuple may stand)."""
         if obj is MISSING:
             raise self.error(node, f"name {text!r} is not defined")
-        if obj is None or isinstance(obj, (bool, int, float, str)) or (
-                isinstance(obj, np.generic) and np.ndim(obj) == 0):
-            return ast.Constant(obj.item() if isinstance(obj, np.generic) else obj)
+        if isinstance(obj, tuple) and obj and all(map(_is_constant, obj)):
+            if not allow_tuple:
+                raise self.error(node, f"tuple {text!r} can only be passed, assigned or "
+                                       "returned")
+            return ast.Tuple([_constant(v) for v in obj], ast.Load())
+        if _is_constant(obj):
+            return _constant(obj)
         raise self.error(node, f"{text!r} ({type(obj).__name__}) is a global value: pass it "
-                               "as an argument (only numbers, strings and None may be read "
-                               "from globals)")
+                               "as an argument (only numbers, strings, None and tuples of them "
+                               "may be read from globals)")
 
     def attribute(self, node, target):
         base = node.value
@@ -325,6 +331,18 @@ class Expressions:
         return ast.Name(target, ast.Load())
 
 
+def _is_constant(obj):
+    return obj is None or isinstance(obj, (bool, int, float, str)) or (
+        isinstance(obj, np.generic) and np.ndim(obj) == 0)
+
+
+def _constant(obj):
+    return ast.Constant(obj.item() if isinstance(obj, np.generic) else obj)
+
+
 def _from_library(func):
-    """True for functions of NumPy and friends: only a rule may differentiate them."""
+    """True for functions of NumPy and friends: only a rule may differentiate them. A function
+    written from the user's source (``parse.written_from``) is the user's."""
+    if getattr(func, "__adc_source__", None) is not None:
+        return False
     return (getattr(func, "__module__", None) or "").split(".")[0] in LIBRARIES

@@ -60,23 +60,55 @@ class ParsedFunction:
         return self.locator.error(node, message)
 
 
-def parse_function(func):
-    """Parse ``func``'s source; raise DifferentiationError if it cannot be read or is unsupported."""
-    func = inspect.unwrap(func)
-    if not inspect.isfunction(func):
-        raise TypeError(f"adcompiler differentiates Python functions, not {type(func).__name__}")
+@dataclass(frozen=True)
+class WrittenSource:
+    """The source of a function written from another's (a custom layer's ``call`` with its
+    weights made parameters): ``text``, dedented, and where it stands in the user's file, whose
+    lines, not ``text``'s, error messages show. The text keeps the columns of the original."""
+    text: str
+    filename: str
+    first_line: int             # the file's line of the text's first line
+    indent: int                 # the indentation removed from the file's lines
+
+    def locator(self):
+        lines = linecache.getlines(self.filename) or self.text.splitlines(keepends=True)
+        offset = self.first_line - 1 if linecache.getlines(self.filename) else 0
+        return SourceLocator(self.filename, lines, offset, self.indent)
+
+
+def written_from(func, source):
+    """Mark ``func`` as written from ``source`` (a WrittenSource): it is parsed from that text."""
+    func.__adc_source__ = source
+    return func
+
+
+def _read_source(func):
+    """(dedented source, locator) of a function defined in a file."""
     try:
         lines, start = inspect.getsourcelines(func)
     except (OSError, TypeError) as exc:
         raise DifferentiationError(
             f"cannot read the source of {func.__qualname__!r} ({exc}); define it in a file") from exc
     text = "".join(lines)
-    dedented = textwrap.dedent(text)
     indent = len(lines[0]) - len(lines[0].lstrip()) if lines else 0
     filename = inspect.getsourcefile(func) or "<unknown>"
     file_lines = linecache.getlines(filename) or lines
     locator = SourceLocator(filename, file_lines if linecache.getlines(filename) else lines,
                             start - 1 if linecache.getlines(filename) else 0, indent)
+    return textwrap.dedent(text), locator
+
+
+def parse_function(func):
+    """Parse ``func``'s source; raise DifferentiationError if it cannot be read or is unsupported.
+    A function marked by ``written_from`` is parsed from the text it carries."""
+    func = inspect.unwrap(func)
+    if not inspect.isfunction(func):
+        raise TypeError(f"adcompiler differentiates Python functions, not {type(func).__name__}")
+    written = getattr(func, "__adc_source__", None)
+    if written is not None:
+        dedented, locator = written.text, written.locator()
+    else:
+        dedented, locator = _read_source(func)
     tree = ast.parse(dedented)
     node = tree.body[0]
     if not isinstance(node, ast.FunctionDef):

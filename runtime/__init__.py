@@ -5,6 +5,10 @@ is differentiated by ``adcompiler.grad`` like any other code.
 Images are NHWC (batch, height, width, channels) and convolution kernels HWIO (height, width,
 in channels, out channels), with TensorFlow's strides and padding. float32 and float64 arrays
 are both accepted; results keep the input's dtype.
+
+On them, a Keras-like model API (docs/training.md): ``Sequential`` of layers, custom layers as
+``Layer`` subclasses whose ``call`` is plain Python, ``SGD`` and ``Adam``, and a training step
+compiled as one function.
 """
 import numpy as np
 
@@ -15,9 +19,20 @@ from .dense import dense
 from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
 from .pooling import avg_pool2d, max_pool2d
 
+from . import initializers  # noqa: E402  (the model API, built on the kernels above)
+from .fitting import History, NonFiniteLoss  # noqa: E402
+from .layer_functions import LayerError  # noqa: E402
+from .layers import (Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten,  # noqa: E402
+                     Input, Layer, MaxPool2D)
+from .models import Sequential  # noqa: E402
+from .optimizers import SGD, Adam  # noqa: E402
+
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise
 
 __all__ = ["conv2d", "avg_pool2d", "max_pool2d", "dense", "relu", "leaky_relu", "sigmoid",
            "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
-           "binary_crossentropy", "sparse_categorical_crossentropy"]
+           "binary_crossentropy", "sparse_categorical_crossentropy",
+           "Sequential", "Input", "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
+           "Activation", "Dropout", "SGD", "Adam", "initializers", "History", "NonFiniteLoss",
+           "LayerError"]

@@ -1,0 +1,214 @@
+"""What ``Sequential.compile`` makes: the training loop around the compiled step (shuffling,
+progress bars, validation, stopping at a non-finite loss), prediction and evaluation."""
+import numpy as np
+from tqdm.auto import tqdm
+
+import adcompiler as adc
+
+from .training import TrainingStep
+
+
+class NonFiniteLoss(FloatingPointError):
+    """The loss became inf or nan; training stopped before that step's update."""
+
+
+class History:
+    """What ``fit`` returns: ``history`` maps "loss" (and "val_loss", "val_accuracy", ...) to a
+    value per epoch."""
+
+    def __init__(self):
+        self.epoch, self.history = [], {}
+
+    def add(self, epoch, logs):
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+
+class Fitter:
+    def __init__(self, model, optimizer, loss, metrics, eager):
+        self.model, self.optimizer, self.loss = model, optimizer, loss
+        self.metrics, self.eager = metrics, eager
+        self._steps = {}
+        self._gradient = None
+        self._targets = None            # a row of the last fit's targets
+        self._slots = None
+        self._iterations = np.zeros(1, np.int64)
+
+    # ---------------------------------------------------------------- compiled pieces
+    def network(self):
+        return self.model.network_for(self.loss)
+
+    def gradient(self, network):
+        """adcompiler's value_and_grad of the network's loss, with respect to every weight."""
+        if self._gradient is None or self._gradient[0] is not network:
+            self._gradient = (network, adc.value_and_grad(
+                network.training_loss, wrt=tuple(network.weight_names), jit=not self.eager))
+        return self._gradient[1]
+
+    def step_for(self, x, y):
+        key = (x.dtype, x.ndim, y.dtype, y.ndim)
+        network = self.network()
+        step = self._steps.get(key)
+        if step is None or step.network is not network:
+            step = self._steps[key] = TrainingStep(network, self.gradient(network),
+                                                   self.optimizer, x, y, not self.eager)
+            self._targets = y[:1]
+        return step
+
+    def _network_function(self, network):
+        """The compiled (or, run eagerly, Python) network: the primal in the gradient's
+        module, compiled for the targets of the last fit (else float ones)."""
+        model = self.model
+        weights = [_passed(w) for w in _values(network)]
+        masks = [np.ones((1,) + layer.output_shape, model.dtype) for layer in network.dropouts]
+        targets = self._targets if self._targets is not None else \
+            np.zeros((1,) + model.layers[-1].output_shape, model.dtype)
+        example = weights + network.constant_values() + masks + [
+            np.zeros((1,) + model.input_shape, model.dtype), targets]
+        gradient = self.gradient(network)
+        _, _, module = gradient.compiled(gradient.kinds(example))
+        return module.network
+
+    # ---------------------------------------------------------------- training
+    def fit(self, x, y, epochs, batch_size, shuffle, validation_data, verbose):
+        model = self.model
+        x, y = check_data(model, x, "x"), check_data(model, y, "y", rows=len(x))
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+        step = self.step_for(x, y)
+        network = step.network
+        weights = _values(network)
+        slots = self._slot_arrays(network, weights)
+        hyper = [np.array(v, dtype=model.dtype)[()] for v in self.optimizer.values()]
+        samples = len(x)
+        steps = -(-samples // batch_size)
+        sizes = np.full(steps, batch_size, np.float64)
+        sizes[-1] = samples - batch_size * (steps - 1)
+        history = History()
+        for epoch in range(epochs):
+            order = model.rng.permutation(samples) if shuffle else np.arange(samples)
+            losses = np.zeros(steps)
+            seed = int(model.rng.integers(2 ** 31))
+            bar = tqdm(total=steps, desc=f"Epoch {epoch + 1}/{epochs}", unit="step",
+                       leave=True, disable=verbose != 1)
+            done = 0
+            chunk = steps if verbose != 1 else max(1, steps // 50)
+            while done < steps:
+                last = min(steps, done + chunk)
+                stopped = step.function(*weights, *slots, *network.constant_values(),
+                                        self._iterations, x, y, order, batch_size, done, last,
+                                        seed, *hyper, losses)
+                if stopped < last:
+                    bar.close()
+                    raise self._non_finite(epoch, stopped, order, batch_size, x, losses)
+                bar.update(last - done)
+                bar.set_postfix(loss=f"{np.dot(losses[:last], sizes[:last]) / sizes[:last].sum():.4g}")
+                done = last
+            bar.close()
+            logs = {"loss": float(np.dot(losses, sizes) / samples)}
+            if validation_data is not None:
+                values = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                names = ["loss", *self.metrics]
+                values = values if isinstance(values, list) else [values]
+                logs.update({f"val_{n}": v for n, v in zip(names, values)})
+            if verbose == 2:
+                print(f"Epoch {epoch + 1}/{epochs} - " + " - ".join(
+                    f"{k}: {v:.4g}" for k, v in logs.items()))
+            elif verbose == 1 and len(logs) > 1:
+                print(" - ".join(f"{k}: {v:.4g}" for k, v in logs.items()))
+            history.add(epoch, logs)
+        return history
+
+    def _slot_arrays(self, network, weights):
+        """The optimizer's state arrays, kept from one fit to the next."""
+        names = [(w, s) for w in network.weight_names for s in self.optimizer.slots]
+        if self._slots is None or list(self._slots) != names:
+            likes = [w for w in weights for _ in self.optimizer.slots]
+            self._slots = {name: np.zeros_like(w) for name, w in zip(names, likes)}
+        return list(self._slots.values())
+
+    def _non_finite(self, epoch, step, order, batch_size, x, losses):
+        """The error for a non-finite loss, naming the first layer whose outputs on that
+        batch are not finite."""
+        rows = order[step * batch_size:(step + 1) * batch_size]
+        cause = "every layer's outputs on that batch are finite, the loss is not"
+        with np.errstate(all="ignore"):
+            for layer, h in self.model.layer_outputs(x[rows]):
+                if not np.all(np.isfinite(h)):
+                    cause = (f"layer {layer.name!r} ({type(layer).__name__}) is the first "
+                             "whose outputs on that batch are not finite")
+                    break
+        shown = ", ".join(map(str, rows[:8].tolist())) + (", ..." if len(rows) > 8 else "")
+        return NonFiniteLoss(
+            f"{self.model.name}: the loss is {losses[step]} at epoch {epoch + 1}, step "
+            f"{step + 1} (samples {shown}): {cause}. Training stopped before that step's "
+            "update; the weights are those the step before left.")
+
+    # ---------------------------------------------------------------- inference
+    def predict(self, x, batch_size):
+        model = self.model
+        x = check_data(model, x, "x")
+        network = self.network()
+        run = self._network_function(network)
+        weights = [_passed(w) for w in _values(network)]
+        masks = [np.ones((1,) + layer.output_shape, model.dtype) for layer in network.dropouts]
+        constants = network.constant_values()
+        parts = [run(*weights, *constants, *masks, x[k:k + batch_size])
+                 for k in range(0, len(x), max(1, batch_size))]
+        return np.concatenate(parts) if parts else np.zeros((0,) + model.layers[-1].output_shape)
+
+    def evaluate(self, x, y, batch_size):
+        x = check_data(self.model, x, "x")
+        y = check_data(self.model, y, "y", rows=len(x))
+        predictions = self.predict(x, batch_size)
+        loss = float(self.loss(y, predictions))
+        if not self.metrics:
+            return loss
+        return [loss] + [float(METRICS[m](y, predictions)) for m in self.metrics]
+
+
+def accuracy(y, p):
+    """The fraction of samples classified right: labels against the largest output, one-hot
+    against it too, or a single output against 0.5."""
+    if y.ndim == p.ndim - 1:
+        return np.mean(np.argmax(p, axis=-1) == y)
+    if p.shape[-1] == 1:
+        return np.mean((p > 0.5) == (y > 0.5))
+    return np.mean(np.argmax(p, axis=-1) == np.argmax(y, axis=-1))
+
+
+METRICS = {"accuracy": accuracy,
+           "mse": lambda y, p: np.mean((y - p) ** 2),
+           "mae": lambda y, p: np.mean(np.abs(y - p))}
+
+
+def check_data(model, data, name, rows=None):
+    """``data`` as an array the compiled code takes: floats in the model's dtype (integer
+    labels kept), samples of the model's input shape, finite."""
+    if model.input_shape is None:
+        raise ValueError(f"{model.name}: the input shape is unknown; start with Input(shape)")
+    array = np.asarray(data)
+    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+        raise TypeError(f"{name} must be numeric; got {array.dtype}")
+    if name == "x" or np.issubdtype(array.dtype, np.floating):
+        array = np.ascontiguousarray(array, dtype=model.dtype)
+    else:
+        array = np.ascontiguousarray(array, dtype=np.int64)
+    if name == "x" and array.shape[1:] != model.input_shape:
+        raise ValueError(f"{model.name}: x has samples of shape {array.shape[1:]}; the model "
+                         f"takes {model.input_shape} (x's first axis is the batch)")
+    if rows is not None and len(array) != rows:
+        raise ValueError(f"{model.name}: {name} has {len(array)} samples; x has {rows}")
+    if not np.all(np.isfinite(array)):
+        bad = int(np.argwhere(~np.isfinite(array.reshape(len(array), -1)))[0, 0])
+        raise ValueError(f"{model.name}: {name} has non-finite values (first in sample {bad})")
+    return array
+
+
+def _values(network):
+    return [getattr(layer, attr) for layer, attr in network.weights]
+
+
+def _passed(weight):
+    return weight[()] if weight.ndim == 0 else weight
