@@ -12,8 +12,9 @@ from .api import adjoints, grad, hessian, hvp, jacobian, jvp, show, value_and_gr
 from .check import GradientCheckError, check_grad
 from .errors import DifferentiationError
 from .primitives import defjvp, defvjp, primitive
+from .support import stop_gradient
 
 __version__ = "0.1.0"
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "adjoints", "show",
            "primitive", "defvjp", "defjvp", "check_grad", "DifferentiationError",
-           "GradientCheckError"]
+           "GradientCheckError", "stop_gradient"]

@@ -6,15 +6,17 @@ import inspect
 
 import numpy as np
 
+from . import pytrees, structures
 from .derivative import Derivative
 from .spec import ADJOINTS, GRAD, JACOBIAN_FORWARD, JACOBIAN_REVERSE, JVP, VALUE_AND_GRAD, VJP
 
 
-def _derive(func, wrt, of, output, jit):
+def _derive(func, wrt, of, output, jit, has_aux=False):
     def make(f):
-        if isinstance(f, Derivative) and output == GRAD:
+        if isinstance(f, Derivative) and output == GRAD and not has_aux:
             return _GradOfGrad(f, wrt, of, jit)
-        return Derivative(f, wrt, of, output, jit, several=isinstance(wrt, (tuple, list)))
+        return Derivative(f, wrt, of, output, jit, several=isinstance(wrt, (tuple, list)),
+                          has_aux=has_aux)
     return make if func is None else make(func)
 
 
@@ -56,21 +58,24 @@ class _GradOfGrad:
         return f"<adcompiler grad of {self.inner!r}>"
 
 
-def grad(func=None, wrt=0, of=None, jit=True):
+def grad(func=None, wrt=0, of=None, jit=True, has_aux=False):
     """The gradient of ``func``: ``grad(f)(x)`` is d f(x) / d x.
 
     ``wrt`` names what to differentiate with respect to: a parameter position or name, a local
     variable's name, or a tuple of them (the gradients then come as a tuple). ``of`` names the
     value to differentiate (default: the return value); a non-scalar value is summed first, as
     ``GradientTape.gradient`` does. Usable as ``@grad``, ``@grad(wrt=(0, 2))`` or ``grad(f, ...)``.
-    ``jit=False`` runs the generated code as plain Python.
+    ``jit=False`` runs the generated code as plain Python. With ``has_aux=True``, ``func``
+    returns ``(value, aux)``: the value is differentiated and the call returns
+    ``(gradient, aux)``.
     """
-    return _derive(func, wrt, of, GRAD, jit)
+    return _derive(func, wrt, of, GRAD, jit, has_aux)
 
 
-def value_and_grad(func=None, wrt=0, of=None, jit=True):
-    """Like ``grad``, but the call returns ``(value, gradient)``."""
-    return _derive(func, wrt, of, VALUE_AND_GRAD, jit)
+def value_and_grad(func=None, wrt=0, of=None, jit=True, has_aux=False):
+    """Like ``grad``, but the call returns ``(value, gradient)``; with ``has_aux=True``,
+    ``((value, aux), gradient)``."""
+    return _derive(func, wrt, of, VALUE_AND_GRAD, jit, has_aux)
 
 
 def adjoints(func=None, of=None, jit=True):
@@ -106,30 +111,46 @@ def vjp(func, wrt=None, jit=True):
     """``vjp(f)(*args)`` returns ``(f(*args), pullback)``; ``pullback(ct)`` returns the tuple of
     ``ct``-weighted gradients, one per ``wrt`` parameter (default: all). For a function that
     returns a tuple, the pullback takes one cotangent per returned value. The pullback runs the
-    function's forward pass again."""
+    function's forward pass again. Arguments and results may be tuples, lists and dicts of
+    arrays (gradients come back in their shapes, cotangents are given in theirs)."""
     params = list(inspect.signature(func).parameters)
     derivative = Derivative(func, tuple(params) if wrt is None else wrt, None, VJP, jit)
 
     def call(*args, **kwargs):
+        derivative.refresh()
         values = derivative.bind(args, kwargs)
-        fn, spec, module = derivative.compiled(derivative.kinds(values))
-        try:
-            value = getattr(module, derivative.program.name)(*values)
-        except Exception as exc:
-            raise derivative.located(exc, module) from None
-        outputs = value if isinstance(derivative.program.result, ast.Tuple) else (value,)
-        return value, _Pullback(derivative, fn, module, values, outputs, len(spec.wrt) > 1)
+        if derivative.program is not None and not any(map(pytrees.is_structured, values)):
+            return _vjp_at(derivative, values)
+        flat = derivative.flat(values)
+        value, pullback = _vjp_at(flat.derivative, flat.leaves(values))
+        return value, lambda *cotangents: flat.regroup(pullback(*cotangents))
     call.derivative = derivative
     functools.update_wrapper(call, func)
     return call
 
 
+def _vjp_at(derivative, values):
+    fn, spec, module = derivative.compiled(derivative.kinds(values))
+    try:
+        value = getattr(module, derivative.program.name)(*values)
+    except Exception as exc:
+        raise derivative.located(exc, module) from None
+    shape = derivative.program.result_shape
+    outputs = value if isinstance(derivative.program.result, ast.Tuple) else (value,)
+    pullback = _Pullback(derivative, fn, module, values, outputs, len(spec.wrt) > 1)
+    if shape is None:
+        return value, pullback
+    return structures.unflatten(shape, value), lambda *cotangents: pullback(
+        *structures.flatten(cotangents)[1])
+
+
 class _Jvp:
     """``jvp(f)``: called as ``(primals, tangents)``, returns ``(value, tangent)``."""
 
-    def __init__(self, func, wrt, jit):
-        self.derivative = Derivative(func, wrt, None, JVP, jit)
+    def __init__(self, func, wrt, jit, derivative=None):
+        self.derivative = derivative or Derivative(func, wrt, None, JVP, jit)
         self._entries = {}
+        self._flats = {}
         functools.update_wrapper(self, func, updated=())
 
     @property
@@ -142,24 +163,59 @@ class _Jvp:
     def __call__(self, primals, tangents):
         primals, tangents = tuple(primals), tuple(tangents)
         derivative = self.derivative
-        if len(primals) != derivative.arity:
+        derivative.refresh()
+        if derivative.program is None or any(map(pytrees.is_structured, primals)):
+            return self._structured(primals, tangents)
+        given = len(primals)
+        if not derivative.plain or (derivative.program.hidden and given == derivative.arity):
+            primals = tuple(derivative.bind(primals, {}))   # a partial's or a method's values
+                                                            # first, global arrays last
+        if len(primals) != len(derivative.program.params):
             raise TypeError(f"{derivative.func.__name__} takes {derivative.arity} arguments, "
-                            f"got {len(primals)} primals")
+                            f"got {given} primals")
         key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in primals])
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = derivative.compiled(derivative.kinds(primals))
         fn, spec, module = entry
-        tangents = self._tangents(spec, primals, tangents)
+        tangents = self._tangents(spec, primals, tangents, given)
         try:
             return fn(*primals, *tangents)
         except Exception as exc:
             raise derivative.located(exc, module, fn, (*primals, *tangents)) from None
 
-    def _tangents(self, spec, primals, tangents):
-        """The tangents of ``spec.wrt``, from one per parameter (or one per ``wrt`` name)."""
+    def _structured(self, primals, tangents):
+        """Tuple, list or dict primals (and tangents of the same shapes), through the wrapper
+        taking their leaves; the value and tangent in the shape returned."""
+        values = self.derivative.bind(primals, {})
+        flat = self.derivative.flat(values)
+        inner = self._flats.get(id(flat))
+        if inner is None:
+            inner = self._flats[id(flat)] = _Jvp(flat.function, flat.wrt, self.derivative.jit,
+                                                 flat.derivative)
+        names = self.derivative.wrt or list(inspect.signature(self.derivative.func).parameters)
+        given = dict(zip(names, tangents))
+        leaves = []
+        for param, value in zip(self.derivative.signature.parameters, values):
+            if self.derivative.wrt is not None and param not in given:
+                continue
+            tangent = given.get(param)
+            count = len(structures.flatten(value)[1])
+            leaves += [None] * count if tangent is None else structures.flatten(tangent)[1]
+        value, tangent = inner(flat.leaves(values), leaves)
+        shape = flat.derivative.program.result_shape
+        if shape is None:
+            return value, tangent
+        return structures.unflatten(shape, value), structures.unflatten(shape, tangent)
+
+    def _tangents(self, spec, primals, tangents, given):
+        """The tangents of ``spec.wrt``, from one per parameter (or one per ``wrt`` name); of
+        a partial or a method, one per argument ``given``."""
         params = self.derivative.program.params
-        names = params if self.derivative.wrt is None else self.derivative.wrt
+        names = self.derivative.wrt
+        if names is None:               # one tangent per parameter of the callable given
+            names = self.derivative.user_params if self.derivative.plain else \
+                list(inspect.signature(self.derivative.target.original).parameters)[:given]
         if len(tangents) != len(names):
             raise TypeError(f"expected {len(names)} tangents (one per "
                             f"{'parameter' if self.derivative.wrt is None else 'wrt name'}), "
@@ -167,7 +223,7 @@ class _Jvp:
         given = dict(zip(names, tangents))
         out = []
         for name in spec.wrt:
-            tangent, primal = given[name], primals[params.index(name)]
+            tangent, primal = given.get(name), primals[params.index(name)]
             if tangent is None:                 # no tangent: a zero one
                 tangent = np.zeros(np.shape(primal))
             if np.shape(tangent) != np.shape(primal):

@@ -101,7 +101,8 @@ def _main_functions(module, program, spec, param_types, name):
         main = TangentWriter(module, program, spec.wrt, param_types).function(name)
     else:
         output = VJP if spec.output == JACOBIAN_REVERSE else spec.output
-        main = Writer(module, program, Spec(spec.wrt, spec.of, output), param_types).function(name)
+        main = Writer(module, program, Spec(spec.wrt, spec.of, output, spec.aux),
+                      param_types).function(name)
     if spec.output in (VJP, JVP, JACOBIAN_FORWARD, JACOBIAN_REVERSE):
         module.primal(program)
     if spec.output not in (JACOBIAN_FORWARD, JACOBIAN_REVERSE):

@@ -79,14 +79,25 @@ def _write_atomically(path, text):
         raise
 
 
-def load(source, stem, jit):
-    """Import ``source`` as a module; with ``jit``, every function in it becomes ``njit``."""
+def announce(what):
+    """One line on standard error saying that ``what`` is being compiled (a first compilation
+    can take tens of seconds); ``ADC_QUIET=1`` silences it."""
+    if os.environ.get("ADC_QUIET", "") not in ("1", "true", "yes"):
+        print(f"adcompiler: compiling {what} (the first time takes a while; later runs load "
+              "it from the cache)", file=sys.stderr, flush=True)
+
+
+def load(source, stem, jit, what=None):
+    """Import ``source`` as a module; with ``jit``, every function in it becomes ``njit``, and
+    a module new to the cache is announced as ``what`` (if given)."""
     path = module_path(source, stem)
     key = (path, jit)
     if key in _modules:
         return _modules[key]
     if not path.exists() or path.read_text(encoding="utf-8") != source:
         _write_atomically(path, source)
+        if jit and what:
+            announce(what)
     name = path.stem if jit else path.stem + "_py"
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)

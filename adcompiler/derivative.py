@@ -9,7 +9,9 @@ import numbers
 
 import numpy as np
 
-from . import analyze, assembly, codegen, compile as compiler, diagnose
+from . import (analyze, assembly, codegen, compile as compiler, diagnose, pytrees, selection,
+               structures)
+from .callables import Target
 from .normalize import Library, normalize
 from .spec import (ADJOINTS, GRAD, JACOBIAN_FORWARD, JACOBIAN_REVERSE, JVP, VALUE_AND_GRAD,
                    Spec)
@@ -34,12 +36,20 @@ class Derivative:
     the code for these arguments (scalar arguments give simpler code).
     """
 
-    def __init__(self, func, wrt, of, output, jit, several=False):
+    def __init__(self, func, wrt, of, output, jit, several=False, has_aux=False):
+        self._made_with = (func, wrt, of, output, jit, several, has_aux)
+        if has_aux and (output not in (GRAD, VALUE_AND_GRAD) or of is not None):
+            raise ValueError("has_aux applies to grad and value_and_grad of the returned value "
+                             "(not with of=)")
+        self.has_aux = has_aux
+        self.inner = func if isinstance(func, Derivative) else None
+        self.target = None if self.inner else Target(func)
+        if self.target is not None:     # a partial, method or lambda: its plain function
+            func, wrt = self.target.function, self.target.names(wrt)
         self.func = func
         self.several = several          # wrt was a tuple: gradients come as a tuple
         self.jit = jit
         self.output = output
-        self.inner = func if isinstance(func, Derivative) else None
         self._programs = {}
         if self.inner is not None:      # differentiate the generated code of a derivative
             if self.inner.output != GRAD or self.inner.several:
@@ -52,11 +62,16 @@ class Derivative:
             self.library = Library()
             named = (wrt if isinstance(wrt, (tuple, list)) else (wrt,)) + (of,)
             watch = None if output == ADJOINTS else {n for n in named if isinstance(n, str)}
-            self.program = normalize(func, self.library, watch)
+            # a function whose parameters are tuples or dicts: normalized per call's shapes
+            self.program = None if pytrees.takes_structures(func) else \
+                normalize(func, self.library, watch)
+            self.target.watch(self.library.programs.values())
         self.signature = inspect.signature(func)
-        self.wrt = self._wrt_names(wrt)
+        self.wrt = selection.wrt_names(self.program, self.func, self.user_params, wrt)
         self.of = of
-        self._validate_of()
+        selection.check_of(self.program, self.func, of)
+        if output in JACOBIANS and self.program is None:
+            raise TypeError("a Jacobian takes array arguments, not tuples, lists or dicts")
         if output in JACOBIANS:
             if self.wrt is None or len(self.wrt) != 1 or self.wrt[0] not in self.program.params:
                 raise ValueError("a Jacobian is taken with respect to one parameter: wrt=k")
@@ -66,67 +81,26 @@ class Derivative:
         self._compiled = {}
         self._sources = {}
         self._entries = {}
-        self.arity = len(self.program.params)
-        functools.update_wrapper(self, func, updated=())
+        self._flats = {}
+        self.arity = len(self.user_params)
+        self.plain = self.target is None or not self.target.bound
+        functools.update_wrapper(self, self._made_with[0], updated=())
 
     # ------------------------------------------------------------------ names
-    def _wrt_names(self, wrt):
-        program = self.program
-        if wrt is None:
-            return None
-        items = wrt if isinstance(wrt, (tuple, list)) else (wrt,)
-        names = []
-        for item in items:
-            if isinstance(item, bool) or not isinstance(item, (int, str)):
-                raise TypeError(f"wrt must name parameters by position or name, not {item!r}")
-            if isinstance(item, int):
-                if not -len(program.params) <= item < len(program.params):
-                    raise ValueError(f"wrt={item}: {self.func.__name__} has "
-                                     f"{len(program.params)} parameters")
-                item = program.params[item]
-            elif item not in program.params and item not in program.locals:
-                raise self._unknown_name("wrt", item)
-            elif item not in program.params and program.returns_early:
-                raise ValueError(f"wrt={item!r}: {self.func.__name__} returns early, and a "
-                                 f"local's last value then depends on the path taken; "
-                                 f"differentiate with respect to a parameter instead")
-            elif item in program.read_in_loop:
-                loop = program.read_in_loop[item]
-                raise program.parsed.error(loop, f"wrt={item!r}: {item} gets its last value "
-                                           "inside this loop, which reads it again there; "
-                                           "a derivative with respect to it would miss those "
-                                           "uses: assign the value you mean to a new name")
-            elif item in program.read_before_kept:
-                raise program.parsed.error(
-                    program.read_before_kept[item],
-                    f"wrt={item!r}: a later branch or loop may leave {item} as it is here, so "
-                    f"its last value may be the one this line reads; a derivative with respect "
-                    f"to the final value would miss this use: assign the value you mean to a "
-                    f"new name")
-            elif item in program.maybe_unbound:
-                raise ValueError(f"wrt={item!r}: {item} is first bound inside a loop or a "
-                                 f"branch of {self.func.__name__} that may not run, so its "
-                                 f"last value has no one place to nudge; give it a value "
-                                 f"before that loop or branch")
-            elif item in program.constant_locals:
-                raise ValueError(f"wrt={item!r}: {item} has no derivative (it comes from "
-                                 "shapes, comparisons or integer operations)")
-            names.append(item)
-        return tuple(names)
+    @property
+    def user_params(self):
+        """The function's own parameters: the program's, without the global and closure
+        arrays it reads (passed after them)."""
+        if self.program is None:
+            return list(self.signature.parameters)
+        hidden = len(self.program.hidden)
+        return self.program.params[:len(self.program.params) - hidden]
 
-    def _validate_of(self):
-        if self.of is None:
-            return
-        program = self.program
-        if self.of not in program.params and self.of not in program.locals:
-            raise self._unknown_name("of", self.of)
-
-    def _unknown_name(self, keyword, name):
-        if name in self.program.final:      # a local bound to a tuple
-            return ValueError(f"{keyword}={name!r} names a tuple in {self.func.__name__}: "
-                              f"unpack it (a, b = ...) and name one of its values")
-        return ValueError(f"{keyword}={name!r} is not a parameter or local variable of "
-                          f"{self.func.__name__}")
+    def hidden_values(self):
+        """The current values of the global and closure arrays the function reads."""
+        if self.program is None:
+            return []
+        return [reader() for _, reader in self.program.hidden.values()]
 
     # ------------------------------------------------------------------ specialization
     def _program_for(self, kinds):
@@ -142,9 +116,11 @@ class Derivative:
         return self._programs[kinds]
 
     def bind(self, args, kwargs):
+        if not self.plain:             # a partial's or a method's values first
+            args, kwargs = (*self.target.leading(), *args), {**self.target.keywords, **kwargs}
         bound = self.signature.bind(*args, **kwargs)
         bound.apply_defaults()
-        return list(bound.arguments.values())
+        return list(bound.arguments.values()) + self.hidden_values()
 
     def kinds(self, values):
         return tuple(_kind(p, v) for p, v in zip(self.program.params, values))
@@ -152,7 +128,8 @@ class Derivative:
     def _spec(self, kinds, program):
         integers = analyze.integers(analyze.types(program, dict(zip(program.params, kinds))))
         if self.output == ADJOINTS:
-            params = [p for p in program.params if p not in integers]
+            own = program.params[:len(program.params) - len(program.hidden)]
+            params = [p for p in own if p not in integers]
             # a local's last value depends on the path after an early return: left out
             locals_ = [] if program.returns_early else [
                 n for n in program.locals if n not in program.constant_locals
@@ -160,12 +137,15 @@ class Derivative:
                 and n not in program.read_before_kept and n not in program.maybe_unbound]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
-            return Spec(tuple(p for p in program.params if p not in integers), None, JVP)
+            own = program.params[:len(program.params) - len(program.hidden)]
+            return Spec(tuple(p for p in own if p not in integers), None, JVP)
         for name in self.wrt:
             version = name if name in program.params else program.final[name]
             if version in integers:
                 raise TypeError(f"cannot differentiate {self.func.__name__} with respect to "
                                 f"{name!r}: it is an integer; pass a float")
+        if self.has_aux:                # (value, aux) returned, the value differentiated
+            return Spec(self.wrt, None, VALUE_AND_GRAD, aux=True)
         return Spec(self.wrt, self.of, self.output)
 
     def generated(self, kinds):
@@ -184,27 +164,56 @@ class Derivative:
         fn = self._compiled.get(kinds)
         if fn is None:
             source, spec, name = self.generated(kinds)
-            module = compiler.load(source, name, self.jit)
+            arguments = ", ".join(
+                ("integer " if integer else "") + ("scalar" if rank == analyze.SCALAR else
+                                                   f"{rank}-D array")
+                for rank, integer in kinds)
+            module = compiler.load(source, name, self.jit, f"the {self.output.replace('_', ' ')} "
+                                   f"of {self.func.__qualname__}({arguments})")
             fn = self._compiled[kinds] = (getattr(module, name), spec, module)
         return fn
 
     @property
     def source(self):
         """The generated source when every argument may be an array."""
+        if self.program is None:
+            raise TypeError(f"{self.func.__name__} takes tuples or dicts: use source_for with "
+                            "arguments")
         general = tuple((analyze.ARRAY, False) for _ in self.program.params)
         return self.generated(general)[0]
 
     def source_for(self, *args, **kwargs):
         """The generated source specialized for these arguments."""
-        return self.generated(self.kinds(self.bind(args, kwargs)))[0]
+        values = self.bind(args, kwargs)
+        if self.program is None or any(map(pytrees.is_structured, values)):
+            flat = self.flat(values)
+            return flat.derivative.source_for(*flat.leaves(values))
+        return self.generated(self.kinds(values))[0]
+
+    def compile(self, *args, **kwargs):
+        """Compile for arguments like these examples now (by computing the derivative at them
+        once) rather than at the first call; returns the derivative."""
+        self(*args, **kwargs)
+        return self
+
+    def refresh(self):
+        """Make the derivative again if a global, closure variable or attribute its code was
+        made with has been rebound since."""
+        if self.target is not None and self.target.changed() is not None:
+            self.__init__(*self._made_with)
 
     def __call__(self, *args, **kwargs):
-        values = args if not kwargs and len(args) == self.arity else self.bind(args, kwargs)
+        self.refresh()
+        values = args if self.plain and not kwargs and len(args) == self.arity \
+            and self.program is not None and not self.program.hidden \
+            else self.bind(args, kwargs)
         key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in values])
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = self._entry(values)
         fn, finish, module = entry
+        if module is None:              # tuple, list or dict arguments
+            return self._structured(values)
         try:
             return fn(*values) if finish is None else finish(fn(*values), values)
         except Exception as exc:
@@ -226,6 +235,8 @@ class Derivative:
     def _entry(self, values):
         """(compiled function, finishing step or None, its module) for arguments of these
         types."""
+        if self.program is None or any(map(pytrees.is_structured, values)):
+            return None, None, None
         fn, spec, module = self.compiled(self.kinds(values))
         return (fn, self._finish(spec, values), module)
 
@@ -237,6 +248,8 @@ class Derivative:
                 np.shape(result[0]) + np.shape(values[position]))
         casts = _scalar_casts(spec, self.program.params, values)
         several = self.several and len(spec.wrt) == 1
+        if self.has_aux:
+            return self._with_aux(casts, several)
         if self.output == ADJOINTS:
             return lambda result, values: dict(zip(spec.wrt, _cast_all(casts, result)))
         if not (several or any(casts)):
@@ -245,6 +258,53 @@ class Derivative:
             return lambda result, values: (
                 result[0], _wrap(_cast_all(casts, result[1]), several))
         return lambda result, values: _wrap(_cast_all(casts, result), several)
+
+    def flat(self, values, output=None):
+        """The derivative (``output``, default this one's) of the wrapper taking the leaves of
+        tuple, list and dict arguments ``values`` (pytrees.Flat, ``.derivative``)."""
+        output = output or self.output
+        if output in JACOBIANS:
+            raise TypeError("a Jacobian takes array arguments, not tuples, lists or dicts")
+        if self.of is not None or (self.wrt is not None and any(
+                name not in self.user_params for name in self.wrt)):
+            raise ValueError("with tuple, list or dict arguments, wrt names parameters and of "
+                             "is not given")
+        key = (output, tuple(structures.flatten(v)[0] for v in values))
+        flat = self._flats.get(key)
+        if flat is None:
+            flat = self._flats[key] = pytrees.Flat(self.func, list(self.signature.parameters),
+                                                   values, self.wrt)
+            flat.derivative = Derivative(flat.function, flat.wrt, None, output, self.jit,
+                                         several=True, has_aux=self.has_aux)
+        return flat
+
+    def _structured(self, values):
+        flat = self.flat(values)
+        result = flat.derivative(*flat.leaves(values))
+        if self.output == ADJOINTS:
+            return result
+
+        def grads(leaves):
+            grouped = flat.regroup(leaves)
+            return grouped if self.several else grouped[0]
+        if self.has_aux and self.output == GRAD:
+            return grads(result[0]), result[1]
+        if self.output == VALUE_AND_GRAD:
+            return result[0], grads(result[1])
+        return grads(result)
+
+    def _with_aux(self, casts, several):
+        """The result of a derivative with ``has_aux``: ``((value, aux), gradients)`` for
+        value_and_grad, ``(gradients, aux)`` for grad, as JAX gives them."""
+        shape = self.program.result_shape
+
+        def finish(result, values):
+            outputs, grads = result
+            returned = structures.unflatten(shape, outputs) if shape else outputs
+            value, aux = returned[0], returned[1] if len(returned) == 2 else returned[1:]
+            grads = _wrap(_cast_all(casts, grads), several)
+            return ((value, aux), grads) if self.output == VALUE_AND_GRAD else (grads, aux)
+        return finish
 
     def __repr__(self):
         return f"<adcompiler {self.output} of {self.func.__qualname__}>"

@@ -9,8 +9,9 @@ import operator
 
 import numpy as np
 
-from . import array_rules, closures, refusals, syntax
+from . import array_rules, closures, refusals, structures, syntax
 from .ir import If, Op, OpKind, walk_ops
+from .naming import unique_name
 from .parse import MISSING, ParsedFunction
 from .rules import lookup
 
@@ -41,7 +42,16 @@ class Expressions:
             if not allow_tuple:
                 raise self.error(node, "a tuple or list is only supported as a call argument, "
                                        "an assigned value or a return value")
-            return ast.Tuple([self.value(e) for e in node.elts], ast.Load())
+            return ast.Tuple([self.value(e, allow_tuple=True) for e in node.elts], ast.Load())
+        if isinstance(node, ast.Dict):
+            if not allow_tuple:
+                raise self.error(node, "a dict is only supported as a call argument, an "
+                                       "assigned value or a return value")
+            if not all(isinstance(k, ast.Constant) and isinstance(k.value, str)
+                       for k in node.keys):
+                raise self.error(node, "dict keys must be strings written in the code")
+            return ast.Dict([ast.Constant(k.value) for k in node.keys],
+                            [self.value(v, allow_tuple=True) for v in node.values])
         if isinstance(node, ast.Attribute):
             return self.attribute(node, target)
         if isinstance(node, ast.BinOp):
@@ -84,9 +94,22 @@ class Expressions:
             return ast.Tuple([_constant(v) for v in obj], ast.Load())
         if _is_constant(obj):
             return _constant(obj)
+        if isinstance(obj, np.ndarray) and isinstance(node, ast.Name) \
+                and np.issubdtype(obj.dtype, np.number):
+            reader, key = self.p.reader(text)
+            return ast.Name(self.hidden_input(text, reader, key), ast.Load())
         raise self.error(node, f"{text!r} ({type(obj).__name__}) is a global value: pass it "
-                               "as an argument (only numbers, strings, None and tuples of them "
-                               "may be read from globals)")
+                               "as an argument (numbers, strings, None, tuples of them and "
+                               "arrays may be read from globals or the closure)")
+
+    def hidden_input(self, name, reader, key):
+        """The parameter holding a global or closure array, read at every call: added after
+        the function's own parameters, once per variable."""
+        if key not in self.hidden:
+            param = name if name not in self.current else unique_name(name, self.taken)
+            self.taken.add(param)
+            self.hidden[key] = (param, reader)
+        return self.hidden[key][0]
 
     def attribute(self, node, target):
         base = node.value
@@ -131,6 +154,15 @@ class Expressions:
     def subscript(self, node, target):
         base = self.value(node.value, allow_tuple=True)
         index = self.index(node.slice)
+        if isinstance(base, ast.Dict):
+            keys = [k.value for k in base.keys]
+            if not (isinstance(index, ast.Constant) and isinstance(index.value, str)):
+                raise self.error(node, "a dict can only be indexed by a string written in the "
+                                       "code")
+            if index.value not in keys:
+                raise self.error(node, f"key {index.value!r} is not in the dict (its keys: "
+                                       f"{', '.join(map(repr, keys))})")
+            return base.values[keys.index(index.value)]
         if isinstance(base, ast.Tuple):
             if isinstance(index, ast.Constant) and isinstance(index.value, int):
                 if not -len(base.elts) <= index.value < len(base.elts):
@@ -205,6 +237,10 @@ class Expressions:
 
     def rule_op(self, node, obj, args, kwargs, target):
         rule = lookup(obj)
+        for arg in list(args) + list(kwargs.values()):
+            if structures.nested(arg):
+                raise self.error(node, "nested tuples and dicts can only be passed to your own "
+                                       "functions, indexed, assigned or returned")
         if rule.nondiff:
             call = ast.Call(ast.parse(rule.name, mode="eval").body, args,
                             [ast.keyword(k, v) for k, v in kwargs.items()])
@@ -252,21 +288,29 @@ class Expressions:
                 extra = list(value)     # one parameter each, after the named ones
                 continue
             if not isinstance(value, ast.AST):
-                value = self.global_value(node, name, value)
-            if isinstance(value, ast.Tuple):
-                raise self.error(node, f"tuple argument {name!r} to a user function is not "
-                                       "supported")
+                value = self.global_value(node, name, value, allow_tuple=True)
             named[name] = value
         nones = frozenset(p for p, a in named.items()
                           if isinstance(a, ast.Constant) and a.value is None)
-        atoms = list(named.values()) + (extra or [])
+        shapes = {}                     # a tuple or dict argument travels as its leaves
+        atoms = []
+        for name, value in named.items():
+            if structures.is_structure(value):
+                shapes[name], leaves = structures.flatten_node(value)
+                atoms += leaves
+            else:
+                atoms.append(value)
+        atoms += extra or []
         callee = self.library.program(func, node, self, nones=nones, parsed=parsed,
-                                      extra=None if extra is None else len(extra))
+                                      extra=None if extra is None else len(extra),
+                                      shapes=frozenset(shapes.items()))
         if callee.written_params:
             raise self.error(node, f"{called}() writes into its argument "
                                    f"{callee.written_params[0]!r} in place, which in Python "
                                    "changes the caller's array; return the new array from "
                                    f"{called}() instead")
+        for key, (param, reader) in callee.hidden.items():  # its global arrays, passed on
+            atoms.append(ast.Name(self.hidden_input(param, reader, key), ast.Load()))
         if callee not in self.callees:
             self.callees.append(callee)
         expr = ast.Call(ast.Name(callee.name, ast.Load()), atoms, [])
@@ -281,6 +325,9 @@ class Expressions:
                     self.view(name, arguments[param].id, named)
         self.ops.append(Op(targets, expr, OpKind.CALL, self.origin, callee=callee, args=atoms,
                            inputs=inputs))
+        if callee.result_shape is not None:     # its leaves, as the structure returned
+            return structures.unflatten_node(callee.result_shape,
+                                             [ast.Name(t, ast.Load()) for t in targets])
         if isinstance(callee.result, ast.Tuple):    # one name per returned value
             return ast.Tuple([ast.Name(t, ast.Load()) for t in targets], ast.Load())
         return ast.Name(targets[0], ast.Load())

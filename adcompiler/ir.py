@@ -143,6 +143,10 @@ class Program:
                                                         # branch that may not have run
     read_before_kept: dict = field(default_factory=dict)  # name -> a statement that reads a
                             # value a later branch or loop may keep as its last, before then
+    result_shape: tuple = None  # a nested tuple or a dict returned: its treedef (structures.py);
+                                # ``result`` is then the tuple of its leaves
+    hidden: dict = field(default_factory=dict)  # key -> (parameter, reader): the global and
+                                # closure arrays it reads, the last parameters, read at each call
 
     @property
     def ops(self):

@@ -10,7 +10,7 @@ flags first (lower.py); what is not supported is refused as it is met (refusals.
 import ast
 import dataclasses
 
-from . import aliases, closures, comprehensions, fold, primitives, support, syntax
+from . import aliases, closures, comprehensions, fold, primitives, structures, support, syntax
 from .expressions import Expressions
 from .ir import Program
 from .liveness import live_at_loop_heads
@@ -34,12 +34,13 @@ class Library:
         self.used_names = set(support.__all__) | set(primitives.PRIMITIVES)
 
     def program(self, func, node=None, caller=None, watch=frozenset(), nones=frozenset(),
-                parsed=None, extra=None):
+                parsed=None, extra=None, shapes=frozenset()):
         """The normalized ``func`` (a Python function, or the ParsedFunction ``parsed`` of a
         nested one); ``nones``: parameters every call here passes None, so that tests such as
         ``y is None`` are decided while normalizing; ``extra``: how many values a call passes
-        to its ``*args`` (None for the differentiated function itself)."""
-        key = (parsed.node if parsed else func, nones, extra)
+        to its ``*args`` (None for the differentiated function itself); ``shapes``: (parameter,
+        treedef) of the parameters given tuples or dicts, passed as their leaves."""
+        key = (parsed.node if parsed else func, nones, extra, shapes)
         if key in self.programs:
             return self.programs[key]
         if key[0] in self.in_progress:
@@ -48,7 +49,7 @@ class Library:
         self.in_progress.append(key[0])
         try:
             program = Normalizer(parsed or parse_function(func), self, watch, nones,
-                                 extra).run()
+                                 extra, dict(shapes)).run()
         finally:
             self.in_progress.pop()
         self.programs[key] = program
@@ -68,7 +69,8 @@ class Normalizer(Statements, Expressions, Versions):
     """Normalizes one parsed function: ``run()`` returns its Program. ``watch``: locals whose
     last value gets a name of its own; ``nones``: parameters every call passes None."""
 
-    def __init__(self, parsed, library, watch=frozenset(), nones=frozenset(), extra=None):
+    def __init__(self, parsed, library, watch=frozenset(), nones=frozenset(), extra=None,
+                 shapes=None):
         vararg = parsed.node.args.vararg
         if vararg is not None and extra is None:
             raise parsed.error(vararg, "*args parameters are not supported in the "
@@ -113,12 +115,27 @@ class Normalizer(Statements, Expressions, Versions):
         self.origin = None
         self.comments = {}
         self.callees = []
+        self.hidden = {}            # variable key -> (parameter, reader) of the global or
+                                    # closure arrays it reads: parameters after its own
         if vararg is not None:      # *args: a parameter per value the call passes, and
             values = [unique_name(f"{vararg.arg}_{k}", self.taken) for k in range(extra)]
             self.p = dataclasses.replace(parsed, params=parsed.params + values)
             self.current.update({v: v for v in values + [vararg.arg]})
             self.aliases[vararg.arg] = ast.Tuple([ast.Name(v, ast.Load()) for v in values],
                                                  ast.Load())   # the tuple of them
+        params = []
+        for param in self.p.params:     # a tuple or dict: a parameter per leaf, in its place
+            if param not in (shapes or {}):
+                params.append(param)
+                continue
+            leaves = [unique_name(f"{param}{path}", self.taken)
+                      for path in structures.paths(shapes[param])]
+            self.taken |= set(leaves)
+            self.current.update({v: v for v in leaves})
+            self.aliases[param] = structures.unflatten_node(
+                shapes[param], [ast.Name(v, ast.Load()) for v in leaves])
+            params += leaves
+        self.p = dataclasses.replace(self.p, params=params)
 
     def error(self, node, message):
         return self.p.error(node, message)
@@ -157,6 +174,10 @@ class Normalizer(Statements, Expressions, Versions):
         if stmt.value is None:
             raise self.error(stmt, "a differentiated function must return a value")
         result = self.value(stmt.value, allow_tuple=True)
+        result_shape = None
+        if structures.nested(result):   # returned as its leaves
+            result_shape, leaves = structures.flatten_node(result)
+            result = ast.Tuple(leaves, ast.Load())
         self.ops = fold.decided_tests(self.ops)
         name = self.library.unique(self.p.name)
         locals_ = [n for n in self.locals if n in self.current]
@@ -166,7 +187,8 @@ class Normalizer(Statements, Expressions, Versions):
             read = read_of_last_value(self.ops, self.current[n], own=False, owner=self.owner)
             if read is not None:
                 read_before_kept[n] = read.origin
-        program = Program(name, list(self.p.params), self.ops, result, dict(self.current),
+        params = list(self.p.params) + [param for param, _ in self.hidden.values()]
+        program = Program(name, params, self.ops, result, dict(self.current),
                           [n for n in locals_ if self.current[n] not in self.aliases],
                           constant, self.comments, self.p, self.callees, self.views,
                           self.augmented, sorted(set(self.p.params) & self.mutated),
@@ -175,6 +197,8 @@ class Normalizer(Statements, Expressions, Versions):
                           {n for n in locals_ if self.current[n] in self.unset},
                           read_before_kept)
         program.returned_views = aliases.returned_parameters(program)
+        program.result_shape = result_shape
+        program.hidden = dict(self.hidden)
         return program
 
     def source_text(self, stmt):

@@ -27,6 +27,7 @@ class ParsedFunction:
 
     def __post_init__(self):
         self._lines = self.text.encode().splitlines(keepends=True)
+        self.read_outside = {}      # name -> value of what it read from its closure or globals
 
     def segment(self, node):
         """The source of ``node`` as ``ast.get_source_segment`` gives it, from lines split
@@ -41,11 +42,25 @@ class ParsedFunction:
 
     def lookup(self, name):
         """The object ``name`` refers to in the function's closure, globals or builtins."""
-        for scope in (self.closure, self.globals, vars(builtins)):
+        for scope in (self.closure, self.globals):
             value = scope.get(name, MISSING)
             if value is not MISSING:
+                self.read_outside[name] = value
                 return value
-        return MISSING
+        return vars(builtins).get(name, MISSING)
+
+    def reader(self, name):
+        """A function reading ``name``'s value now (from the function's closure cell or its
+        globals), and a key saying which variable it is."""
+        code = getattr(self.func, "__code__", None)
+        if name in self.closure:
+            if code is not None and name in code.co_freevars:
+                cell = self.func.__closure__[code.co_freevars.index(name)]
+                return (lambda: cell.cell_contents), ("cell", id(cell))
+            value = self.closure[name]
+            return (lambda: value), ("closure", id(self.closure), name)
+        scope = self.globals
+        return (lambda: scope.get(name, MISSING)), ("global", id(scope), name)
 
     def resolve(self, node):
         """The object a ``Name`` or ``Attribute`` chain (``np.linalg.norm``) denotes, or MISSING."""
@@ -69,6 +84,7 @@ class WrittenSource:
     filename: str
     first_line: int             # the file's line of the text's first line
     indent: int                 # the indentation removed from the file's lines
+    scope: dict = None          # the globals its names come from (its own are a copy)
 
     def locator(self):
         lines = linecache.getlines(self.filename) or self.text.splitlines(keepends=True)

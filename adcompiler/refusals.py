@@ -23,7 +23,7 @@ UNSUPPORTED_EXPRESSIONS = {
                   "to np.array() or np.stack() over range() of numbers",
     ast.SetComp: "set comprehensions", ast.DictComp: "dict comprehensions",
     ast.GeneratorExp: "generator expressions other than those summed by sum()",
-    ast.Dict: "dict literals", ast.Set: "set literals", ast.JoinedStr: "f-strings",
+    ast.Set: "set literals", ast.JoinedStr: "f-strings",
     ast.Await: "'await'", ast.Yield: "generators ('yield')", ast.YieldFrom: "generators",
     ast.NamedExpr: "assignment expressions (':=')",
     ast.Starred: "starred expressions (other than a tuple's values passed to a call, f(*t))",

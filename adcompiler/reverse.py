@@ -125,7 +125,13 @@ class Writer:
                     if isinstance(atom, ast.Name):
                         self.adjoints.accumulate(atom.id, load(param), out)
             return out
-        if len(atoms) != 1 or isinstance(self.outputs, ast.Tuple):
+        if self.spec.aux:               # (value, aux...): the value is differentiated
+            if not isinstance(self.outputs, ast.Tuple) or len(atoms) < 2:
+                raise self.program.parsed.error(
+                    self.program.parsed.node, f"has_aux: {self.program.parsed.name!r} must "
+                    "return a tuple (value, aux)")
+            atoms = atoms[:1]
+        elif len(atoms) != 1 or isinstance(self.outputs, ast.Tuple):
             raise self.program.parsed.error(
                 self.program.parsed.node, f"{self.program.parsed.name!r} returns a tuple: choose "
                 "the output to differentiate with of='name' or use vjp")
@@ -141,12 +147,14 @@ class Writer:
     def captured_value(self):
         """For value_and_grad: the output copied as the forward sweep leaves it (the reverse
         sweep restores loop variables and overwritten elements), returned in ``outputs``."""
-        if self.spec.output != VALUE_AND_GRAD or not isinstance(self.outputs, ast.Name):
+        if self.spec.output != VALUE_AND_GRAD or not (
+                self.spec.aux or isinstance(self.outputs, ast.Name)):
             return []
-        name = self.fresh("value")
-        statement = assign(name, call("copy_of", self.outputs))
-        self.outputs = load(name)
-        return [statement]
+        atoms = self._output_atoms()            # has_aux: every returned value
+        copies = [load(self.fresh("value")) if isinstance(a, ast.Name) else a for a in atoms]
+        self.outputs = ast.Tuple(copies, ast.Load()) if self.spec.aux else copies[0]
+        return [assign(c.id, call("copy_of", a)) for c, a in zip(copies, atoms)
+                if isinstance(a, ast.Name)]
 
     def returned(self):
         grads = []

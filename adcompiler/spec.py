@@ -14,3 +14,5 @@ class Spec:
     of: str = None
     output: str = GRAD          # GRAD, VALUE_AND_GRAD, VJP (cotangents given), ADJOINTS, JVP
                                 # or a Jacobian's JACOBIAN_FORWARD or JACOBIAN_REVERSE
+    aux: bool = False           # the function returns (value, aux...): the first is
+                                # differentiated, all are returned (value_and_grad)

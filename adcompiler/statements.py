@@ -5,7 +5,7 @@ import ast
 import copy
 import operator
 
-from . import refusals, syntax
+from . import refusals, structures, syntax
 from .dataflow import stores
 from .ir import If, Loop, Op, OpKind
 
@@ -233,7 +233,7 @@ class Statements:
                                         self.tuple_length)
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
-            if isinstance(value, ast.Tuple):
+            if structures.is_structure(value):
                 if version in self.single:
                     raise self.error(value_node, "a function returning a tuple from several "
                                      "places must return tuples of one size: 'return a, b'")
@@ -268,7 +268,7 @@ class Statements:
     def assign_atom(self, target, value):
         if isinstance(target, ast.Name):
             version = self.next_version(target.id)
-            if isinstance(value, ast.Tuple):
+            if structures.is_structure(value):
                 self.aliases[version] = value
             else:
                 self.emit_copy(version, value)

@@ -35,6 +35,8 @@ nondifferentiable(support.scalar_tape, name="scalar_tape", params=("values",), r
 nondifferentiable(support.trip_count, name="trip_count", params=("start", "stop", "step"),
                   rank=0, integer=True)
 nondifferentiable(support.weak, name="weak", params=("value", "like"))
+# the user's stop_gradient(x): x, as a constant (the same memory: a view of it)
+nondifferentiable(support.stop_gradient, name="stop_gradient", rank="x", view=True)
 
 # linear in the adjoint or tangent they carry (the other operands give shapes or masks; some
 # only their shape or dtype)

@@ -5,6 +5,7 @@ from tqdm.auto import tqdm
 
 import adcompiler as adc
 
+from .losses import sparse_categorical_crossentropy as LABELS_LOSS
 from .training import TrainingStep
 
 
@@ -71,9 +72,17 @@ class Fitter:
         return module.network
 
     # ---------------------------------------------------------------- training
+    def targets(self, y, rows):
+        """``y`` checked: integer labels for sparse_categorical_crossentropy, else floats in
+        the model's dtype."""
+        return check_data(self.model, y, "y", rows=rows, labels=self.loss is LABELS_LOSS)
+
     def fit(self, x, y, epochs, batch_size, shuffle, validation_data, verbose):
         model = self.model
-        x, y = check_data(model, x, "x"), check_data(model, y, "y", rows=len(x))
+        x = check_data(model, x, "x")
+        y = self.targets(y, len(x))
+        if len(x) == 0:
+            raise ValueError(f"{model.name}: fit needs at least one sample")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1; got {batch_size}")
         step = self.step_for(x, y)
@@ -156,13 +165,15 @@ class Fitter:
         constants = network.constant_values()
         parts = [run(*weights, *constants, *masks, x[k:k + batch_size])
                  for k in range(0, len(x), max(1, batch_size))]
-        return np.concatenate(parts) if parts else np.zeros((0,) + model.layers[-1].output_shape)
+        if not parts:
+            return np.zeros((0,) + tuple(model.layers[-1].output_shape), model.dtype)
+        return np.concatenate(parts)
 
     def evaluate(self, x, y, batch_size):
         x = check_data(self.model, x, "x")
-        y = check_data(self.model, y, "y", rows=len(x))
+        y = self.targets(y, len(x))
         predictions = self.predict(x, batch_size)
-        loss = float(self.loss(y, predictions))
+        loss = float(np.mean(self.loss(y, predictions)))
         if not self.metrics:
             return loss
         return [loss] + [float(METRICS[m](y, predictions)) for m in self.metrics]
@@ -183,18 +194,22 @@ METRICS = {"accuracy": accuracy,
            "mae": lambda y, p: np.mean(np.abs(y - p))}
 
 
-def check_data(model, data, name, rows=None):
-    """``data`` as an array the compiled code takes: floats in the model's dtype (integer
-    labels kept), samples of the model's input shape, finite."""
+def check_data(model, data, name, rows=None, labels=False):
+    """``data`` as an array the compiled code takes: floats in the model's dtype (``labels``:
+    integers), samples of the model's input shape, finite."""
     if model.input_shape is None:
         raise ValueError(f"{model.name}: the input shape is unknown; start with Input(shape)")
     array = np.asarray(data)
-    if array.dtype == object or not np.issubdtype(array.dtype, np.number):
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
+                                     or array.dtype == np.bool_):
         raise TypeError(f"{name} must be numeric; got {array.dtype}")
-    if name == "x" or np.issubdtype(array.dtype, np.floating):
-        array = np.ascontiguousarray(array, dtype=model.dtype)
-    else:
+    if labels:
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise ValueError(f"{model.name}: {name} must hold integer class labels for "
+                             "sparse_categorical_crossentropy")
         array = np.ascontiguousarray(array, dtype=np.int64)
+    else:
+        array = np.ascontiguousarray(array, dtype=model.dtype)
     if name == "x" and array.shape[1:] != model.input_shape:
         raise ValueError(f"{model.name}: x has samples of shape {array.shape[1:]}; the model "
                          f"takes {model.input_shape} (x's first axis is the batch)")

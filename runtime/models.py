@@ -47,6 +47,9 @@ class Sequential:
             raise TypeError(f"Sequential takes layers (subclasses of Layer); got {layer!r}")
         if not hasattr(layer, "weight_names"):
             raise TypeError(f"{type(layer).__name__}.__init__ must call super().__init__()")
+        if any(layer is other for other in self.layers):
+            raise ValueError(f"layer {layer.name!r} is already in {self.name}: weights are not "
+                             "shared between layers; add a new instance")
         if any(layer.name == other.name for other in self.layers):
             raise ValueError(f"two layers are named {layer.name!r}")
         self.layers.append(layer)
@@ -160,6 +163,9 @@ class Sequential:
 
     @property
     def weights(self):
+        """Every weight, layer by layer (the model is built first if it can be)."""
+        if self.input_shape is not None and any(not layer.built for layer in self.layers):
+            self.build()
         return [w for layer in self.layers for w in layer.weights]
 
     def get_weights(self):

@@ -3,11 +3,14 @@
     def network(dense_kernel, dense_bias, ..., inputs):          one line per layer
     def training_loss(dense_kernel, dense_bias, ..., inputs, targets)
 
-Their parameters are every layer's weights (``<layer>_<attribute>``), then each layer's
+A loss returning a value per sample is averaged, as Keras does. Their parameters are every
+layer's weights (``<layer>_<attribute>``), then each layer's
 constant arrays, then a mask per Dropout layer (ones at inference), then the data. Their
 source is shown by ``Sequential.network_source()``.
 """
 import hashlib
+
+import numpy as np
 
 from adcompiler.parse import WrittenSource, written_from
 
@@ -24,7 +27,7 @@ class Network:
         self.weight_names = [f"{_name(layer)}_{attr}" for layer, attr in self.weights]
         self.dropouts = [layer for layer in layers if isinstance(layer, Dropout)]
         self.mask_names = [f"{_name(layer)}_mask" for layer in self.dropouts]
-        namespace = {"loss": loss}
+        namespace = {"loss": loss, "np": np}
         lines = []
         self.constants = []             # (layer, attribute) of each constant array
         for layer in layers:
@@ -44,7 +47,7 @@ class Network:
         training_loss = (f"def training_loss({signature}, targets):\n"
                          f'    """The loss of {model_name!r} on a batch."""\n'
                          f"    outputs = network({', '.join(self.params + ['inputs'])})\n"
-                         "    return loss(targets, outputs)\n")
+                         "    return np.mean(loss(targets, outputs))\n")
         self.source = network + "\n\n" + training_loss
         digest = hashlib.sha256(self.source.encode()).hexdigest()[:12]
         filename = f"<adcompiler network {model_name} {digest}>"

@@ -1,5 +1,7 @@
-"""Weights saved as ``.npz`` (never pickle), one array per ``<layer>/<attribute>``, written to a
-temporary file beside the target and renamed over it, so an interrupted save loses nothing."""
+"""Weights saved as ``.npz`` (never pickle), one array per ``<k>/<layer>/<attribute>`` (k the
+layer's position), written to a temporary file beside the target and renamed over it, so an
+interrupted save loses nothing. Loading matches layers by position, as Keras does: a model
+built again the same way loads them whatever its layers were named."""
 import os
 import tempfile
 from pathlib import Path
@@ -13,8 +15,7 @@ def save_weights(model, path):
         raise ValueError(f"weights are saved as .npz; got {path}")
     if any(not layer.built for layer in model.layers):
         model.build()
-    arrays = {f"{layer.name}/{attr}": getattr(layer, attr)
-              for layer in model.layers for attr in layer.weight_names}
+    arrays = {key: weight for key, weight in _keyed(model)}
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".npz")
     try:
@@ -35,15 +36,29 @@ def load_weights(model, path):
             arrays = {key: saved[key] for key in saved.files}
     except (OSError, ValueError) as exc:
         raise ValueError(f"cannot read weights from {path}: {exc}") from exc
-    expected = {f"{layer.name}/{attr}": getattr(layer, attr)
-                for layer in model.layers for attr in layer.weight_names}
-    missing, extra = sorted(set(expected) - set(arrays)), sorted(set(arrays) - set(expected))
+    expected = dict(_keyed(model))
+    saved = {_position(key): key for key in arrays}
+    wanted = {_position(key): key for key in expected}
+    missing = sorted(wanted[p] for p in set(wanted) - set(saved))
+    extra = sorted(saved[p] for p in set(saved) - set(wanted))
     if missing or extra:
         raise ValueError(f"{path} does not fit {model.name}: missing {missing}, "
                          f"not in the model {extra}")
-    for key, weight in expected.items():
-        if arrays[key].shape != weight.shape:
-            raise ValueError(f"{path}: {key} has shape {arrays[key].shape}; the model's "
-                             f"{weight.shape}")
-    for key, weight in expected.items():
-        weight[...] = arrays[key]
+    for position, key in wanted.items():
+        if arrays[saved[position]].shape != expected[key].shape:
+            raise ValueError(f"{path}: {saved[position]} has shape "
+                             f"{arrays[saved[position]].shape}; the model's {key} "
+                             f"{expected[key].shape}")
+    for position, key in wanted.items():
+        expected[key][...] = arrays[saved[position]]
+
+
+def _keyed(model):
+    return [(f"{k}/{layer.name}/{attr}", getattr(layer, attr))
+            for k, layer in enumerate(model.layers) for attr in layer.weight_names]
+
+
+def _position(key):
+    """(layer position, attribute) of a key: what loading matches."""
+    parts = key.split("/")
+    return parts[0], parts[-1]

@@ -206,7 +206,9 @@ def test_non_scalar_output_is_summed_like_gradient_tape():
 
 def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="must be a number or a NumPy array"):
-        adc.grad(sum_of_square)([1.0, 2.0])
+        adc.grad(sum_of_square)({1.0, 2.0})
+    with pytest.raises(adc.DifferentiationError, match="tuple 'x' can only be"):
+        adc.grad(sum_of_square)([1.0, 2.0])         # a list is a structure of two numbers
     with pytest.raises(ValueError, match="not a parameter or local"):
         adc.grad(sum_of_square, wrt="nope")
     with pytest.raises(ValueError, match="2 parameters|1 parameters"):

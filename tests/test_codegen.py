@@ -92,8 +92,9 @@ def test_source_is_identical_across_instances_and_processes():
 
 
 def _run(script, cache):
-    """``script`` in a new process with numba's defaults (its cache keeps optimized code only)."""
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_OPT"}
+    """``script`` in a new process with numba's defaults (optimized code, cached beside the
+    generated module)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_OPT", "NUMBA_CACHE_DIR")}
     env["ADC_CACHE_DIR"] = str(cache)
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=env, check=True).stdout

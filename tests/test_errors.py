@@ -8,6 +8,7 @@ import adcompiler as adc
 from adcompiler import DifferentiationError
 
 WEIGHTS = np.ones(3)
+LAYERS = [np.ones(3)]
 
 
 def uses_try(x):
@@ -43,8 +44,8 @@ def uses_generator(x):
     yield x
 
 
-def uses_global_array(x):
-    return np.sum(x * WEIGHTS)
+def uses_global_list(x):
+    return np.sum(x * LAYERS[0])
 
 
 def calls_without_rule(x):
@@ -90,8 +91,8 @@ def no_return(x):
     y = x * 2.0
 
 
-def dict_literal(x):
-    d = {"a": x}
+def dict_literal(x, key):
+    d = {key: x}
     return x
 
 
@@ -125,7 +126,7 @@ CASES = [  # (function, what the message says, the source text the caret marks)
     (uses_comprehension, "list comprehensions other than those summed by sum",
      "[x * k for k in range(3)]"),
     (uses_generator, "generators ('yield') are not supported", "yield x"),
-    (uses_global_array, "'WEIGHTS' (ndarray) is a global value", "WEIGHTS"),
+    (uses_global_list, "'LAYERS' (list) is a global value", "LAYERS"),
     (calls_without_rule, "call to 'math.gamma' has no derivative rule", "math.gamma"),
     (calls_numpy_python_code, "call to 'np.fft.fft' has no derivative rule", "np.fft.fft"),
     (recursive, "recursive call to 'recursive'", "recursive(x)"),
@@ -135,7 +136,7 @@ CASES = [  # (function, what the message says, the source text the caret marks)
     (loop_over_list, "a 'for' loop must run over range(...), an array or enumerate",
      "[1.0, 2.0]"),
     (no_return, "must end with a 'return' statement", None),
-    (dict_literal, "dict literals are not supported", '{"a": x}'),
+    (dict_literal, "dict keys must be strings written in the code", "{key: x}"),
     (undefined_name, "name 'not_defined' is not defined", "not_defined"),
     (unsupported_method, "method '.cumsum()' is not supported", "x.cumsum"),
     (keepdims_variable, "'keepdims' must be a constant", "np.sum(x, axis=0, keepdims=flag)"),

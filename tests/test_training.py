@@ -228,7 +228,7 @@ class Unsupported(Layer):
 
 
 def test_errors_name_the_layer_and_the_line():
-    with pytest.raises(LayerError, match="assigns self.last"):
+    with pytest.raises(LayerError, match="call: it assigns self.last"):
         Sequential([Input((2,)), Assigns(name="assigns")]).build()
     model = Sequential([Input((2,)), Unsupported()])
     model.compile(loss="mse")
@@ -255,3 +255,58 @@ def test_a_non_finite_loss_stops_before_the_update():
         model.fit(x, np.zeros((2, 1), np.float32), batch_size=1, shuffle=False, verbose=0)
     assert "the loss is not" in str(info.value)
     assert np.all(np.isfinite(model.weights[0]))
+
+
+class OneLine(Layer):
+    def build(self, input_shape): self.w = np.ones(input_shape[-1])   # noqa: E704
+    def call(self, inputs): return inputs * self.w                    # noqa: E704
+
+
+class WritesWeight(Layer):
+    def build(self, input_shape):
+        self.w = np.ones(input_shape[-1])
+
+    def call(self, inputs):
+        self.w[0] = 2.0
+        return inputs * self.w
+
+
+def per_sample_mse(y_true, y_pred):
+    return np.mean((y_pred - y_true) ** 2, axis=-1)
+
+
+def test_what_keras_users_write_works():
+    x = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([[1], [0], [1]])                 # integer 0/1 targets
+    model = Sequential([Input((2,)), OneLine(), Dense(1, activation="sigmoid")], seed=2)
+    assert len(model.get_weights()) == 3               # built as soon as the input is known
+    model.compile(optimizer=SGD(0.5), loss="binary_crossentropy")
+    history = model.fit(x, labels, epochs=20, batch_size=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(np.zeros((0, 2))).shape == (0, 1)
+    with pytest.raises(ValueError, match="at least one sample"):
+        model.fit(np.zeros((0, 2)), np.zeros((0, 1)), verbose=0)
+    # a loss returning a value per sample is averaged: the same training as "mse"
+    a, b = (Sequential([Input((2,)), Dense(1)], dtype="float64", seed=1) for _ in range(2))
+    a.compile(optimizer=SGD(0.1), loss=per_sample_mse)
+    b.compile(optimizer=SGD(0.1), loss="mse")
+    y = np.array([[1.0], [0.0], [2.0]])
+    for model in (a, b):
+        model.fit(x, y, batch_size=2, epochs=2, shuffle=False, verbose=0)
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-12)
+    assert a.evaluate(x, y) == pytest.approx(b.evaluate(x, y))
+
+
+def test_weights_load_by_layer_position_and_layers_are_not_shared(tmp_path):
+    first = Sequential([Input((3,)), Dense(2), Dense(1)], seed=1)
+    again = Sequential([Input((3,)), Dense(2), Dense(1)], seed=2)     # other automatic names
+    first.save_weights(tmp_path / "w.npz")
+    again.load_weights(tmp_path / "w.npz")
+    for wa, wb in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    layer = Dense(2)
+    with pytest.raises(ValueError, match="already in"):
+        Sequential([Input((2,)), layer, layer])
+    with pytest.raises(LayerError, match=r"writes into self.w \(line \d+\)"):
+        Sequential([Input((2,)), WritesWeight()]).build()

@@ -14,6 +14,7 @@ from .products import (matmul_adjoint_a, matmul_adjoint_b, outer_adjoint_a, oute
                        tensordot, tensordot_adjoint_a, tensordot_adjoint_b)
 from .reductions import (extremum_adjoint, mean_adjoint, prod_adjoint, reduce_max, reduce_mean,
                          reduce_min, reduce_prod, reduce_sum, sum_adjoint)
+from .stop import stop_gradient
 from .values import (add_like, as_float, atleast_1d, atleast_2d, atleast_3d, broadcast_like,
                      cast_like, clip, copy_of, keep_dtype, log_or_zero, ones_like, reshape,
                      reshape_like, sort_like, squeeze, stacked, unbroadcast, unsort, weak,
@@ -29,5 +30,5 @@ __all__ = [
     "broadcast_like", "keep_dtype", "jacobian_buffer", "unit_like", "store_column",
     "store_row", "unsort", "sort_like", "weak", "as_float", "atleast_1d", "atleast_2d",
     "atleast_3d", "stacked", "det_adjoint", "det_tangent", "inv_adjoint", "inv_tangent", "solve_adjoint_a",
-    "solve_adjoint_b", "solve_tangent_a", "norm_adjoint", "norm_tangent",
+    "solve_adjoint_b", "solve_tangent_a", "norm_adjoint", "norm_tangent", "stop_gradient",
 ]
