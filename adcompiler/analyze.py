@@ -75,7 +75,7 @@ def _type_sweep(ops, known, of):
         if op.kind is OpKind.CALL:
             inner = types(op.callee, {p: of(a) for p, a in zip(op.callee.params, op.args)})
             result = op.callee.result
-            atoms = result.elts if len(op.targets) > 1 else [result]
+            atoms = result.elts if isinstance(result, ast.Tuple) else [result]
             for target, atom in zip(op.targets, atoms):
                 known[target] = of(atom) if isinstance(atom, ast.Constant) else \
                     inner.get(atom.id, (ARRAY, False))

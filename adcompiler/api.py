@@ -26,6 +26,9 @@ class _GradOfGrad:
     along a tangent of ones on x_i: forward mode over the code of ``grad(f, wrt=j)``."""
 
     def __init__(self, inner, wrt, of, jit):
+        if inner.program is None:
+            raise TypeError("second derivatives take array arguments, not tuples, lists or "
+                            "dicts")
         if inner.output != GRAD or inner.of is not None or inner.several \
                 or inner.wrt[0] not in inner.program.params:
             raise TypeError("grad of a derivative needs grad(f) of the returned value with "
@@ -173,16 +176,20 @@ class _Jvp:
         if len(primals) != len(derivative.program.params):
             raise TypeError(f"{derivative.func.__name__} takes {derivative.arity} arguments, "
                             f"got {given} primals")
-        key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in primals])
+        key = tuple([(v.dtype, v.ndim) if type(v) is np.ndarray else type(v) for v in primals])
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = derivative.compiled(derivative.kinds(primals))
         fn, spec, module = entry
         tangents = self._tangents(spec, primals, tangents, given)
         try:
-            return fn(*primals, *tangents)
+            value, tangent = fn(*primals, *tangents)
         except Exception as exc:
             raise derivative.located(exc, module, fn, (*primals, *tangents)) from None
+        shape = derivative.program.result_shape     # a nested tuple or a dict: rebuilt
+        if shape is None:
+            return value, tangent
+        return structures.unflatten(shape, value), structures.unflatten(shape, tangent)
 
     def _structured(self, primals, tangents):
         """Tuple, list or dict primals (and tangents of the same shapes), through the wrapper
@@ -202,11 +209,7 @@ class _Jvp:
             tangent = given.get(param)
             count = len(structures.flatten(value)[1])
             leaves += [None] * count if tangent is None else structures.flatten(tangent)[1]
-        value, tangent = inner(flat.leaves(values), leaves)
-        shape = flat.derivative.program.result_shape
-        if shape is None:
-            return value, tangent
-        return structures.unflatten(shape, value), structures.unflatten(shape, tangent)
+        return inner(flat.leaves(values), leaves)      # results in their shape
 
     def _tangents(self, spec, primals, tangents, given):
         """The tangents of ``spec.wrt``, from one per parameter (or one per ``wrt`` name); of

@@ -17,6 +17,7 @@ import inspect
 
 import numpy as np
 
+from .errors import DifferentiationError
 from .methods import MethodError, lambda_function, method_function
 
 MISSING = object()
@@ -48,8 +49,8 @@ class Target:
                 function, arrays = method_function(obj, method, (),
                                                    f"{type(obj).__name__}_{method.__name__}")
             except MethodError as exc:
-                raise TypeError(f"cannot differentiate {type(obj).__name__}.{method.__name__}: "
-                                f"{exc}") from None
+                raise DifferentiationError(f"cannot differentiate {type(obj).__name__}."
+                                           f"{method.__name__}: {exc}") from None
             self._leading = lambda: [getattr(obj, a) for a in arrays]
             self.watched += [(functools.partial(getattr, obj, a, MISSING), value)
                              for a, value in function.attributes.items()]
@@ -59,7 +60,7 @@ class Target:
             try:
                 function = lambda_function(func, f"lambda_{func.__code__.co_firstlineno}")
             except MethodError as exc:
-                raise TypeError(f"cannot differentiate the lambda: {exc}") from None
+                raise DifferentiationError(f"cannot differentiate the lambda: {exc}") from None
             self.watched += _cells(func)
             return function
         return func

@@ -52,6 +52,9 @@ class Derivative:
         self.output = output
         self._programs = {}
         if self.inner is not None:      # differentiate the generated code of a derivative
+            if self.inner.program is None:
+                raise TypeError("second derivatives take array arguments, not tuples, lists "
+                                "or dicts")
             if self.inner.output != GRAD or self.inner.several:
                 raise TypeError("only the code of grad(f) with one wrt can be differentiated "
                                 "again")
@@ -71,8 +74,9 @@ class Derivative:
         self.of = of
         selection.check_of(self.program, self.func, of)
         if output in JACOBIANS and self.program is None:
-            raise TypeError("a Jacobian takes array arguments, not tuples, lists or dicts")
-        if output in JACOBIANS:
+            if self.wrt is None or len(self.wrt) != 1:
+                raise ValueError("a Jacobian is taken with respect to one parameter: wrt=k")
+        elif output in JACOBIANS:
             if self.wrt is None or len(self.wrt) != 1 or self.wrt[0] not in self.program.params:
                 raise ValueError("a Jacobian is taken with respect to one parameter: wrt=k")
             if isinstance(self.program.result, ast.Tuple):
@@ -207,7 +211,7 @@ class Derivative:
         values = args if self.plain and not kwargs and len(args) == self.arity \
             and self.program is not None and not self.program.hidden \
             else self.bind(args, kwargs)
-        key = tuple([v.dtype if type(v) is np.ndarray else type(v) for v in values])
+        key = tuple([(v.dtype, v.ndim) if type(v) is np.ndarray else type(v) for v in values])
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = self._entry(values)
@@ -263,8 +267,9 @@ class Derivative:
         """The derivative (``output``, default this one's) of the wrapper taking the leaves of
         tuple, list and dict arguments ``values`` (pytrees.Flat, ``.derivative``)."""
         output = output or self.output
-        if output in JACOBIANS:
-            raise TypeError("a Jacobian takes array arguments, not tuples, lists or dicts")
+        if self.inner is not None or output == ADJOINTS:
+            raise TypeError("second derivatives and adjoints take array arguments, not tuples, "
+                            "lists or dicts")
         if self.of is not None or (self.wrt is not None and any(
                 name not in self.user_params for name in self.wrt)):
             raise ValueError("with tuple, list or dict arguments, wrt names parameters and of "
@@ -274,12 +279,19 @@ class Derivative:
         if flat is None:
             flat = self._flats[key] = pytrees.Flat(self.func, list(self.signature.parameters),
                                                    values, self.wrt)
-            flat.derivative = Derivative(flat.function, flat.wrt, None, output, self.jit,
-                                         several=True, has_aux=self.has_aux)
+            if output in JACOBIANS:         # one per leaf of the argument
+                flat.derivatives = [Derivative(flat.function, leaf, None, output, self.jit)
+                                    for leaf in flat.wrt]
+            else:
+                flat.derivative = Derivative(flat.function, flat.wrt, None, output, self.jit,
+                                             several=True, has_aux=self.has_aux)
         return flat
 
     def _structured(self, values):
         flat = self.flat(values)
+        if self.output in JACOBIANS:        # the Jacobian of each leaf, in the argument's shape
+            leaves = flat.leaves(values)
+            return flat.regroup([d(*leaves) for d in flat.derivatives])[0]
         result = flat.derivative(*flat.leaves(values))
         if self.output == ADJOINTS:
             return result

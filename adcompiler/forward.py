@@ -163,7 +163,7 @@ class TangentWriter:
         dots = [load(self.dot(a.id)) for p, a in zip(callee.params, op.args) if p in wrt]
         names = [ast.Name(t, ast.Store()) for t in op.targets]
         dot_names = [ast.Name(self.dot(t), ast.Store()) for t in op.targets]
-        if len(names) == 1:
+        if len(names) == 1 and not isinstance(callee.result, ast.Tuple):
             store = ast.Tuple(names + dot_names, ast.Store())
         else:
             store = ast.Tuple([ast.Tuple(names, ast.Store()), ast.Tuple(dot_names, ast.Store())],

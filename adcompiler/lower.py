@@ -19,6 +19,7 @@ handles. Functions without these statements are left unchanged.
 import ast
 from dataclasses import dataclass, field
 
+from . import structures
 from .naming import unique_name
 from .nodes import load, store
 
@@ -43,7 +44,7 @@ class Lowered:
 class Lowering:
     def __init__(self, taken):
         self.taken = set(taken)
-        self.returned = self.value = None
+        self.returned = self.value = self.shape = None
         self.lowered = Lowered()
 
     def fresh(self, hint):
@@ -63,15 +64,16 @@ class Lowering:
             return body
         if early and returns:
             self.returned = self.fresh("_returned")
-            sizes = {len(r.value.elts) if isinstance(r.value, ast.Tuple) else 0 for r in returns}
-            size = sizes.pop() if len(sizes) == 1 else 0
-            # tuples of one size are returned element by element, one name each
-            self.value = [self.fresh(f"_return_value{k}") for k in range(size)] if size \
-                else self.fresh("_return_value")
+            shapes = {_literal_shape(r.value) for r in returns}
+            self.shape = shapes.pop() if len(shapes) == 1 else structures.LEAF
+            # tuples and dicts of one shape written out are returned leaf by leaf, a name each
+            self.value = [self.fresh(f"_return_value{k}")
+                          for k in range(len(structures.paths(self.shape)))] \
+                if self.shape is not structures.LEAF else self.fresh("_return_value")
             body, _ = self.block(body, loop=None)
             start = [self.synthetic(_set(self.returned, False, body[0]))]
-            value = ast.Tuple([load(v) for v in self.value], ast.Load()) if size \
-                else load(self.value)
+            value = structures.unflatten_node(self.shape, [load(v) for v in self.value]) \
+                if isinstance(self.value, list) else load(self.value)
             return start + body + [ast.copy_location(ast.Return(value), returns[-1])]
         body, _ = self.block(body, loop=None)
         return body
@@ -96,8 +98,10 @@ class Lowering:
     def statement(self, stmt, loop):
         if isinstance(stmt, ast.Return) and self.returned:
             value = stmt.value if stmt.value is not None else ast.Constant(None)
-            target = ast.Tuple([store(v) for v in self.value], ast.Store()) \
-                if isinstance(self.value, list) else store(self.value)
+            target = store(self.value)
+            if isinstance(self.value, list):
+                target = ast.Tuple([store(v) for v in self.value], ast.Store())
+                value = ast.copy_location(ast.Tuple(_literal_leaves(value), ast.Load()), value)
             out = [ast.copy_location(ast.Assign([target], value), stmt),
                    _set(self.returned, True, stmt)]
             flags = {self.returned}
@@ -152,6 +156,27 @@ def _same_loop_nodes(node):
 
 def _set(name, value, where):
     return ast.copy_location(ast.Assign([store(name)], ast.Constant(value)), where)
+
+
+def _literal_shape(node):
+    """The treedef (structures.py) of a tuple, list or dict written out in ``node``; a leaf
+    for anything else."""
+    if isinstance(node, (ast.Tuple, ast.List)) and node.elts \
+            and not any(isinstance(e, ast.Starred) for e in node.elts):
+        return "tuple", tuple(_literal_shape(e) for e in node.elts)
+    if isinstance(node, ast.Dict) and node.keys and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+        return "dict", tuple(k.value for k in node.keys), tuple(map(_literal_shape, node.values))
+    return structures.LEAF
+
+
+def _literal_leaves(node):
+    """The leaf expressions of ``node``, in the order of its ``_literal_shape``."""
+    shape = _literal_shape(node)
+    if shape is structures.LEAF:
+        return [node]
+    items = node.elts if shape[0] == "tuple" else node.values
+    return [leaf for item in items for leaf in _literal_leaves(item)]
 
 
 def _any(flags):

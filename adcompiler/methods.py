@@ -89,10 +89,18 @@ def lambda_function(func, name):
         line = " " * (column - len("return ")) + "return " + segment
     else:                           # over several lines: the columns are not kept
         line, indent = "    return (" + segment + ")", 0
-    source = f"def {name}({ast.unparse(node.args)}):\n{line}\n"
     namespace = dict(func.__globals__)
     if func.__closure__:
         namespace.update(inspect.getclosurevars(func).nonlocals)
+    arguments = node.args               # defaults: the values the lambda holds
+    defaults = list(func.__defaults__ or ()) + list((func.__kwdefaults__ or {}).values())
+    names = [f"_default{k}" for k in range(len(defaults))]
+    namespace.update(zip(names, defaults))
+    arguments.defaults = [ast.Name(n, ast.Load()) for n in names[:len(arguments.defaults)]]
+    kw = iter(names[len(arguments.defaults):])
+    arguments.kw_defaults = [None if d is None else ast.Name(next(kw), ast.Load())
+                             for d in arguments.kw_defaults]
+    source = f"def {name}({ast.unparse(arguments)}):\n{line}\n"
     return _define(source, name, filename, first_line + body.lineno - 2, indent, namespace,
                    func.__globals__)
 

@@ -90,7 +90,9 @@ class Primal:
             out.append(ast.Assign([ast.Subscript(load(op.targets[0]), index, ast.Store())],
                                   op.expr))
             return out
-        target = ast.Name(op.targets[0], ast.Store()) if len(op.targets) == 1 else \
+        one = len(op.targets) == 1 and not (op.kind is OpKind.CALL       # (t,) = f(...)
+                                            and isinstance(op.callee.result, ast.Tuple))
+        target = ast.Name(op.targets[0], ast.Store()) if one else \
             ast.Tuple([ast.Name(t, ast.Store()) for t in op.targets], ast.Store())
         expr, args = op.expr, op.args
         if self.widens(op):

@@ -5,7 +5,7 @@ import ast
 import copy
 import operator
 
-from . import refusals, structures, syntax
+from . import refusals, structures, support, syntax
 from .dataflow import stores
 from .ir import If, Loop, Op, OpKind
 
@@ -234,10 +234,11 @@ class Statements:
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
             if structures.is_structure(value):
-                if version in self.single:
-                    raise self.error(value_node, "a function returning a tuple from several "
-                                     "places must return tuples of one size: 'return a, b'")
+                self.refuse_returned_structure(version, value_node)
                 self.aliases[version] = value
+            elif isinstance(value, ast.Name) and value.id != version \
+                    and self.returns_written(target.id, value_node):
+                self.rule_op(value_node, support.copy_of, [value], {}, version)
             elif not (isinstance(value, ast.Name) and value.id == version):
                 self.emit_copy(version, value)
             self.bind(target.id, version)
@@ -256,6 +257,23 @@ class Statements:
         else:
             raise self.error(target, refusals.assignment(target))
 
+    def refuse_returned_structure(self, version, node):
+        """A value returned from several places is held in one name: a tuple or dict there
+        would be one value for every path (the last written)."""
+        if version in self.single:
+            raise self.error(node, "a function that returns from several places returns "
+                                   "tuples and dicts of one shape written out in each return "
+                                   "(return a, {'k': b}), not held in variables")
+
+    def returns_written(self, name, value_node):
+        """True for ``return a`` of an array ``a`` written in place, lowered to an assignment
+        of the returned value (an early return): the value is returned, a copy, not a second
+        name for ``a``."""
+        returned = self.lowered.return_value
+        names = returned if isinstance(returned, list) else [returned]
+        return name in names and isinstance(value_node, ast.Name) \
+            and value_node.id in self.mutated
+
     def write(self, target, value_node):
         """``a[index] = value``: in place, in the one buffer of ``a``."""
         value = self.atom(value_node)
@@ -269,6 +287,7 @@ class Statements:
         if isinstance(target, ast.Name):
             version = self.next_version(target.id)
             if structures.is_structure(value):
+                self.refuse_returned_structure(version, target)
                 self.aliases[version] = value
             else:
                 self.emit_copy(version, value)

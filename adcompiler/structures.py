@@ -77,7 +77,12 @@ def paths(treedef, prefix=""):
     if treedef is LEAF:
         return [prefix]
     keys = treedef[1] if treedef[0] == "dict" else range(len(treedef[1]))
-    return [p for k, d in zip(keys, treedef[-1]) for p in paths(d, f"{prefix}_{k}")]
+    return [p for k, d in zip(keys, treedef[-1]) for p in paths(d, f"{prefix}_{_word(k)}")]
+
+
+def _word(key):
+    """A key as a part of a name: ``hidden-1`` as ``hidden_1``."""
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in str(key))
 
 
 def is_structure(node):

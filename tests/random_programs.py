@@ -3,8 +3,9 @@ adcompiler: array and scalar arithmetic, element-wise functions on safe domains,
 products, shape functions, index reads, loops (range with run-time and zero trip counts, rows,
 enumerate, bounded while), branches, exits, int-literal accumulators, in-place writes through
 aliases and views, helpers (tuples, early returns, keywords, defaults computed when None,
-f(*t)), functions defined in the body reading its locals, comprehensions (summed, or given to
-np.array and np.stack), np.linalg (det, well-conditioned inv and solve, norm) and print.
+f(*t), all parameters in one dict), functions defined in the body reading its locals,
+comprehensions (summed, or given to np.array and np.stack), nested dicts and tuples built and
+read by constant keys, np.linalg (det, well-conditioned inv and solve, norm) and print.
 
 `Generator` makes one program from a source of choices: `RandomChoices` (a seed, for the
 long-run script) or `programs()` (a hypothesis strategy, which can shrink). Shapes are tracked
@@ -27,6 +28,7 @@ SCALAR_UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(math.
                 "abs({})", "float({})", "pow({}, 2)", "math.log1p(abs({}))"]
 BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.5 + np.sin({})))",
           "np.maximum({}, {})", "np.minimum({}, {})", "((1.5 + np.sin({})) ** np.tanh({}))"]
+PACKED = ["p0", "p1", "p2"]     # the keys of a helper's parameters packed in one dict
 SCALAR_BINARY = ["max({}, {})", "min({}, {})", "({} and {})", "({} or {})", "max({}, {}, 0.2)",
                  "min(0.4, {}, {})"]
 
@@ -67,7 +69,8 @@ class Generator:
         self.c = choices
         self.L, self.R = self.pick([3, 4]), 2
         self.count = 0
-        self.helpers = []          # (name, parameter shapes, result shape or list of shapes, default)
+        self.helpers = []          # (name, parameter shapes, result shape or list of shapes,
+                                   # default, parameters packed in one dict)
         self.aliases = self.chance(25)     # views and aliases of arrays written in place
 
     # ---------------------------------------------------------------- choices
@@ -234,8 +237,11 @@ class Generator:
         if kind == "index":
             return self.index_read(sc, shape, d)
         if kind == "call":
-            name, params, _, _ = self.pick(calls)
-            return f"{name}({', '.join(self.expr(sc, s, d) for s in params)})"
+            name, params, _, _, packed = self.pick(calls)
+            args = [self.expr(sc, s, d) for s in params]
+            if packed:
+                return f"{name}({{{', '.join(f'{k!r}: {a}' for k, a in zip(PACKED, args))}}})"
+            return f"{name}({', '.join(args)})"
         if self.chance(60):
             return self.pick(SCALAR_UNARY).format(self.expr(sc, (), d))
         return self.pick(SCALAR_BINARY).format(self.expr(sc, (), d), self.expr(sc, (), d))
@@ -278,6 +284,7 @@ class Generator:
             (1 if depth < 2 else 0, "while"), (2 if depth == 0 else 0, "pattern"),
             (2 if self.helpers else 0, "call"), (1, "print"), (1, "acc"),
             (1 if depth == 0 else 0, "closure"), (2, "comprehension"),
+            (2 if depth == 0 else 0, "structure"),
             (2 if loop else 0, "exit"), (1, "return")])
         return getattr(self, "stmt_" + kind)(sc, depth, loop, out)
 
@@ -417,7 +424,8 @@ class Generator:
         if inner.floats.get(var, ()) != () and self.aliases and self.chance(50):
             body.append(self.write(inner, var, inner.floats[var]))
         body += self.block(inner, depth + 1, True, self.c.integer(1, 3), out)
-        body += self.stmt_carry(inner, depth + 1, True, out) if self.chance(70) and sc.floats else []
+        carried = any(n.isidentifier() for n in sc.floats)
+        body += self.stmt_carry(inner, depth + 1, True, out) if self.chance(70) and carried else []
         if after and self.chance(40):
             name, kind = after
             if isinstance(kind, tuple):
@@ -432,7 +440,8 @@ class Generator:
         inner = sc.copy()
         inner.ints[k] = bound + 1
         body = [f"{k} = {k} + 1"] + self.block(inner, depth + 1, True, self.c.integer(1, 2), out)
-        body += self.stmt_carry(inner, depth + 1, True, out) if sc.floats else []
+        carried = any(n.isidentifier() for n in sc.floats)
+        body += self.stmt_carry(inner, depth + 1, True, out) if carried else []
         return [f"{k} = 0", f"while ({self.test(sc)}) and {k} < {bound}:"] + indent(body)
 
     def stmt_pattern(self, sc, depth, loop, out):
@@ -454,8 +463,10 @@ class Generator:
                 f"{s} = {s} + np.zeros({L})"]
 
     def stmt_call(self, sc, depth, loop, out):
-        name, params, result, default = self.pick(self.helpers)
+        name, params, result, default, packed = self.pick(self.helpers)
         args = [self.expr(sc, shape, 1) for shape in params]
+        if packed:
+            args = ["{" + ", ".join(f"{k!r}: {a}" for k, a in zip(PACKED, args)) + "}"]
         if default and self.chance(40):
             args[-1] = "c=" + args[-1]
         elif default and self.chance(50):
@@ -496,6 +507,30 @@ class Generator:
         sc.floats[var] = shape
         return lines
 
+    def stmt_structure(self, sc, depth, loop, out):
+        """A dict of tuples and values (nested), read back by constant keys later."""
+        name = self.fresh("s")
+        text, leaves = self.structure(sc, name, 2)
+        sc.floats.update(leaves)
+        return [f"{name} = {text}"]
+
+    def structure(self, sc, path, depth):
+        """(source, {expression reading a leaf: its shape}) of a dict or tuple of values."""
+        keys = [self.pick(["a", "b", "w", "k"]) + str(k) for k in range(self.c.integer(1, 3))]
+        parts, leaves = [], {}
+        for k, key in enumerate(keys):
+            inner = f"{path}[{key!r}]" if depth % 2 == 0 else f"{path}[{k}]"
+            if depth > 1 and self.chance(40):
+                text, more = self.structure(sc, inner, depth - 1)
+            else:
+                shape = self.pick([(), (self.L,)])
+                text, more = self.expr(sc, shape, 1), {inner: shape}
+            parts.append(f"{key!r}: {text}" if depth % 2 == 0 else text)
+            leaves.update(more)
+        if depth % 2 == 0:
+            return "{" + ", ".join(parts) + "}", leaves
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")", leaves
+
     def stmt_print(self, sc, depth, loop, out):
         return [f"print('value', {self.pick(list(sc.floats) or ['0'])})"]
 
@@ -535,12 +570,14 @@ class Generator:
             body = self.pick([["if c is None:", f"    c = {value}"],
                               [f"c = {value} if c is None else c"],
                               ["if c is not None:", "    c = c * 2.0", "else:", f"    c = {value}"]])
-        sc = Scope({n.split("=")[0]: s for n, s in zip(names, params)})
+        packed = default is None and self.chance(30)      # its parameters in one dict
+        sc = Scope({(f"p[{k!r}]" if packed else n.split("=")[0]): s
+                    for k, n, s in zip(PACKED, names, params)})
         result = (self.pick([(), (), (self.L,)]) if self.chance(60)
                   else [self.pick([(), (self.L,)]) for _ in range(2)])
         body += self.block(sc, 1, False, self.c.integer(1, 3), result) + [self.ret(sc, result)]
-        self.helpers.append((name, params, result, default is not None))
-        return [f"def {name}({', '.join(names)}):"] + indent(body)
+        self.helpers.append((name, params, result, default is not None, packed))
+        return [f"def {name}({'p' if packed else ', '.join(names)}):"] + indent(body)
 
     def program(self):
         lines = ["import math", "import numpy as np", ""]

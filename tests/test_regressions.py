@@ -1202,3 +1202,32 @@ def test_an_unwritable_cache_falls_back_to_a_temporary_directory(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "6.0"
     assert "cannot write generated code" in run.stderr
+
+
+def returns_written_array_early(w, x):
+    out = np.zeros((x.shape[0], 2))
+    out[:, 0] = x[:, 0] * w
+    out[:, 1] = x[:, 1] * w
+    if np.max(x) > 100.0:
+        return out * 0.0
+    return out
+
+
+def returns_from_a_loop(w, x):
+    out = np.zeros(2)
+    for i in range(2):
+        out[i] = w * x[i]
+        if out[i] > 5.0:
+            return out
+    return out
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
+def test_an_array_written_in_place_returned_early(jit):
+    """``return out`` of an array written in place, with another return before it, was refused
+    as a second name for the array (the returned value is a copy of it)."""
+    x = np.array([[1.0, 2.0], [3.0, 4.0]])
+    for scale in (1.0, 100.0):
+        assert adc.check_grad(returns_written_array_early, 0.5, x * scale, jit=jit)
+    for values in ([1.0, 20.0], [20.0, 1.0]):
+        assert adc.check_grad(returns_from_a_loop, 0.5, np.array(values), jit=jit)
