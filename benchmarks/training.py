@@ -137,7 +137,7 @@ def mlp_torch(start, repeats):
             loss = torch.nn.functional.cross_entropy(net(x[k:k + 64]), labels[k:k + 64])
             loss.backward()
             optimizer.step()
-            total += float(loss)
+            total += float(loss.detach())
         return total / 100
     with torch.no_grad():
         for layer, (kernel, bias) in zip((net[0], net[2]), (start[:2], start[2:])):

@@ -32,7 +32,8 @@ class TrainingStep:
             + masks + [inputs[:1], targets[:1]]
         function, _, module = gradient.compiled(gradient.kinds(example))
         self.source = self._source(module.__name__, function.__name__)
-        self.module = compiler.load(self.source, "train_steps", jit)
+        self.module = compiler.load(self.source, "train_steps", jit,
+                                    f"the training step of {network.model_name!r}")
         self.function = self.module.train_steps
 
     def _source(self, module, function):
