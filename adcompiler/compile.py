@@ -15,6 +15,7 @@ import warnings
 from functools import lru_cache
 from pathlib import Path
 
+from .files import write_atomically
 from .primitives import PRIMITIVES
 from .rules import register
 
@@ -66,19 +67,6 @@ def module_path(source, stem):
     return cache_dir() / f"{stem}_{digest}.py"
 
 
-def _write_atomically(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".py")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def announce(what):
     """One line on standard error saying that ``what`` is being compiled (a first compilation
     can take tens of seconds); ``ADC_QUIET=1`` silences it."""
@@ -95,7 +83,7 @@ def load(source, stem, jit, what=None):
     if key in _modules:
         return _modules[key]
     if not path.exists() or path.read_text(encoding="utf-8") != source:
-        _write_atomically(path, source)
+        write_atomically(path, lambda handle: handle.write(source.encode("utf-8")))
         if jit and what:
             announce(what)
     name = path.stem if jit else path.stem + "_py"

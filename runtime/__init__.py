@@ -21,9 +21,11 @@ from .pooling import avg_pool2d, max_pool2d
 
 from . import initializers  # noqa: E402  (the model API, built on the kernels above)
 from .fitting import History, NonFiniteLoss  # noqa: E402
+from .idx import DataError, read_idx, write_idx  # noqa: E402
 from .layer_functions import LayerError  # noqa: E402
 from .layers import (Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten,  # noqa: E402
                      Input, Layer, MaxPool2D)
+from .mnist import load_mnist  # noqa: E402
 from .models import Sequential  # noqa: E402
 from .optimizers import SGD, Adam  # noqa: E402
 
@@ -35,4 +37,4 @@ __all__ = ["conv2d", "avg_pool2d", "max_pool2d", "dense", "relu", "leaky_relu", 
            "binary_crossentropy", "sparse_categorical_crossentropy",
            "Sequential", "Input", "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
            "Activation", "Dropout", "SGD", "Adam", "initializers", "History", "NonFiniteLoss",
-           "LayerError"]
+           "LayerError", "load_mnist", "read_idx", "write_idx", "DataError"]

@@ -2,11 +2,11 @@
 layer's position), written to a temporary file beside the target and renamed over it, so an
 interrupted save loses nothing. Loading matches layers by position, as Keras does: a model
 built again the same way loads them whatever its layers were named."""
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from adcompiler.files import write_atomically
 
 
 def save_weights(model, path):
@@ -16,16 +16,7 @@ def save_weights(model, path):
     if any(not layer.built for layer in model.layers):
         model.build()
     arrays = {key: weight for key, weight in _keyed(model)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(path, lambda handle: np.savez(handle, **arrays))
 
 
 def load_weights(model, path):
