@@ -196,10 +196,10 @@ class _Jvp:
         taking their leaves; the value and tangent in the shape returned."""
         values = self.derivative.bind(primals, {})
         flat = self.derivative.flat(values)
-        inner = self._flats.get(id(flat))
+        inner = self._flats.get(flat)
         if inner is None:
-            inner = self._flats[id(flat)] = _Jvp(flat.function, flat.wrt, self.derivative.jit,
-                                                 flat.derivative)
+            inner = self._flats[flat] = _Jvp(flat.function, flat.wrt, self.derivative.jit,
+                                             flat.derivative)
         names = self.derivative.wrt or list(inspect.signature(self.derivative.func).parameters)
         given = dict(zip(names, tangents))
         leaves = []

@@ -97,8 +97,7 @@ class Derivative:
         arrays it reads (passed after them)."""
         if self.program is None:
             return list(self.signature.parameters)
-        hidden = len(self.program.hidden)
-        return self.program.params[:len(self.program.params) - hidden]
+        return self.program.user_params
 
     def hidden_values(self):
         """The current values of the global and closure arrays the function reads."""
@@ -132,8 +131,7 @@ class Derivative:
     def _spec(self, kinds, program):
         integers = analyze.integers(analyze.types(program, dict(zip(program.params, kinds))))
         if self.output == ADJOINTS:
-            own = program.params[:len(program.params) - len(program.hidden)]
-            params = [p for p in own if p not in integers]
+            params = [p for p in program.user_params if p not in integers]
             # a local's last value depends on the path after an early return: left out
             locals_ = [] if program.returns_early else [
                 n for n in program.locals if n not in program.constant_locals
@@ -141,8 +139,7 @@ class Derivative:
                 and n not in program.read_before_kept and n not in program.maybe_unbound]
             return Spec(tuple(params + locals_), self.of, ADJOINTS)
         if self.output == JVP and self.wrt is None:
-            own = program.params[:len(program.params) - len(program.hidden)]
-            return Spec(tuple(p for p in own if p not in integers), None, JVP)
+            return Spec(tuple(p for p in program.user_params if p not in integers), None, JVP)
         for name in self.wrt:
             version = name if name in program.params else program.final[name]
             if version in integers:
@@ -263,10 +260,11 @@ class Derivative:
                 result[0], _wrap(_cast_all(casts, result[1]), several))
         return lambda result, values: _wrap(_cast_all(casts, result), several)
 
-    def flat(self, values, output=None):
-        """The derivative (``output``, default this one's) of the wrapper taking the leaves of
-        tuple, list and dict arguments ``values`` (pytrees.Flat, ``.derivative``)."""
-        output = output or self.output
+    def flat(self, values):
+        """This derivative of the wrapper taking the leaves of tuple, list and dict arguments
+        ``values`` (pytrees.Flat; ``.derivative``, or ``.derivatives`` per leaf for a
+        Jacobian)."""
+        output = self.output
         if self.inner is not None or output == ADJOINTS:
             raise TypeError("second derivatives and adjoints take array arguments, not tuples, "
                             "lists or dicts")
@@ -293,8 +291,6 @@ class Derivative:
             leaves = flat.leaves(values)
             return flat.regroup([d(*leaves) for d in flat.derivatives])[0]
         result = flat.derivative(*flat.leaves(values))
-        if self.output == ADJOINTS:
-            return result
 
         def grads(leaves):
             grouped = flat.regroup(leaves)

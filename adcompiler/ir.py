@@ -149,5 +149,11 @@ class Program:
                                 # closure arrays it reads, the last parameters, read at each call
 
     @property
+    def user_params(self):
+        """The parameters its callers give: without the global and closure arrays passed
+        after them."""
+        return self.params[:len(self.params) - len(self.hidden)]
+
+    @property
     def ops(self):
         return list(walk_ops(self.body))

@@ -59,7 +59,9 @@ class ParsedFunction:
                 return (lambda: cell.cell_contents), ("cell", id(cell))
             value = self.closure[name]
             return (lambda: value), ("closure", id(self.closure), name)
-        scope = self.globals
+        written = getattr(self.func, "__adc_source__", None)  # its globals are a copy
+        scope = written.scope if written is not None and written.scope is not None \
+            and name in written.scope else self.globals
         return (lambda: scope.get(name, MISSING)), ("global", id(scope), name)
 
     def resolve(self, node):

@@ -234,8 +234,7 @@ class Statements:
             version = self.next_version(target.id)
             value = self.value(value_node, target=version, allow_tuple=True)
             if structures.is_structure(value):
-                self.refuse_returned_structure(version, value_node)
-                self.aliases[version] = value
+                self.bind_structure(version, value, value_node)
             elif isinstance(value, ast.Name) and value.id != version \
                     and self.returns_written(target.id, value_node):
                 self.rule_op(value_node, support.copy_of, [value], {}, version)
@@ -256,6 +255,17 @@ class Statements:
             self.write(target, value_node)
         else:
             raise self.error(target, refusals.assignment(target))
+
+    def bind_structure(self, version, value, node):
+        """``version`` names the tuple or dict ``value``: the views among its values are now
+        reached under a user's name (a write into their array is then refused, as for a named
+        view)."""
+        self.refuse_returned_structure(version, node)
+        self.aliases[version] = value
+        for leaf in structures.flatten_node(value)[1]:
+            if isinstance(leaf, ast.Name) and leaf.id in self.views:
+                bases, origin, _ = self.views[leaf.id]
+                self.views[leaf.id] = (bases, origin, True)
 
     def refuse_returned_structure(self, version, node):
         """A value returned from several places is held in one name: a tuple or dict there
@@ -287,8 +297,7 @@ class Statements:
         if isinstance(target, ast.Name):
             version = self.next_version(target.id)
             if structures.is_structure(value):
-                self.refuse_returned_structure(version, target)
-                self.aliases[version] = value
+                self.bind_structure(version, value, target)
             else:
                 self.emit_copy(version, value)
             self.bind(target.id, version)

@@ -18,15 +18,14 @@ import argparse
 import contextlib
 import importlib.util
 import io
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from adcompiler.runtime import SGD, Dense, Input, Sequential
+from kernels import median_time         # warmed up, then the median of timed calls
 
 LESSONS = Path(__file__).resolve().parent.parent / "examples" / "lessons"
 
@@ -37,15 +36,6 @@ def lesson(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def median_time(run, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 # ---------------------------------------------------------------------------- from3

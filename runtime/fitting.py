@@ -38,7 +38,13 @@ class Fitter:
 
     # ---------------------------------------------------------------- compiled pieces
     def network(self):
-        return self.model.network_for(self.loss)
+        """The model's network, written again if a global number or function its layers read
+        has been rebound since it was compiled."""
+        network = self.model.network_for(self.loss)
+        if self._gradient is not None and self._gradient[0] is network \
+                and self._gradient[1].target.changed() is not None:
+            network = self.model.network_for(self.loss, again=True)
+        return network
 
     def gradient(self, network):
         """adcompiler's value_and_grad of the network's loss, with respect to every weight."""
@@ -58,18 +64,18 @@ class Fitter:
         return step
 
     def _network_function(self, network):
-        """The compiled (or, run eagerly, Python) network: the primal in the gradient's
-        module, compiled for the targets of the last fit (else float ones)."""
+        """``(network, the global arrays it reads)``: the compiled (or, run eagerly, Python)
+        primal in the gradient's module, compiled for the targets of the last fit (else float
+        ones), and the current values of the arrays it takes after the inputs."""
         model = self.model
-        weights = [_passed(w) for w in _values(network)]
-        masks = [np.ones((1,) + layer.output_shape, model.dtype) for layer in network.dropouts]
         targets = self._targets if self._targets is not None else \
             np.zeros((1,) + model.layers[-1].output_shape, model.dtype)
-        example = weights + network.constant_values() + masks + [
-            np.zeros((1,) + model.input_shape, model.dtype), targets]
         gradient = self.gradient(network)
+        example = network.arguments(model.dtype) + [
+            np.zeros((1,) + model.input_shape, model.dtype), targets] + gradient.hidden_values()
         _, _, module = gradient.compiled(gradient.kinds(example))
-        return module.network
+        primal = next(c for c in gradient.program.callees if c.parsed.func is network.network)
+        return module.network, [reader() for _, reader in primal.hidden.values()]
 
     # ---------------------------------------------------------------- training
     def targets(self, y, rows):
@@ -85,9 +91,14 @@ class Fitter:
             raise ValueError(f"{model.name}: fit needs at least one sample")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1; got {batch_size}")
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data is (x, y)")
+            validation_x = check_data(model, validation_data[0], "x")
+            validation_y = self.targets(validation_data[1], len(validation_x))
         step = self.step_for(x, y)
         network = step.network
-        weights = _values(network)
+        weights = network.weight_values()
         slots = self._slot_arrays(network, weights)
         hyper = [np.array(v, dtype=model.dtype)[()] for v in self.optimizer.values()]
         samples = len(x)
@@ -107,17 +118,18 @@ class Fitter:
                 last = min(steps, done + chunk)
                 stopped = step.function(*weights, *slots, *network.constant_values(),
                                         self._iterations, x, y, order, batch_size, done, last,
-                                        seed, *hyper, losses)
+                                        seed, *hyper, losses, *step.gradient.hidden_values())
                 if stopped < last:
                     bar.close()
                     raise self._non_finite(epoch, stopped, order, batch_size, x, losses)
                 bar.update(last - done)
-                bar.set_postfix(loss=f"{np.dot(losses[:last], sizes[:last]) / sizes[:last].sum():.4g}")
+                running = np.dot(losses[:last], sizes[:last]) / sizes[:last].sum()
+                bar.set_postfix(loss=f"{running:.4g}")
                 done = last
             bar.close()
             logs = {"loss": float(np.dot(losses, sizes) / samples)}
             if validation_data is not None:
-                values = self.evaluate(*validation_data, batch_size=max(batch_size, 256))
+                values = self.evaluated(validation_x, validation_y, max(batch_size, 256))
                 names = ["loss", *self.metrics]
                 values = values if isinstance(values, list) else [values]
                 logs.update({f"val_{n}": v for n, v in zip(names, values)})
@@ -159,11 +171,9 @@ class Fitter:
         model = self.model
         x = check_data(model, x, "x")
         network = self.network()
-        run = self._network_function(network)
-        weights = [_passed(w) for w in _values(network)]
-        masks = [np.ones((1,) + layer.output_shape, model.dtype) for layer in network.dropouts]
-        constants = network.constant_values()
-        parts = [run(*weights, *constants, *masks, x[k:k + batch_size])
+        run, arrays = self._network_function(network)
+        arguments = network.arguments(model.dtype)
+        parts = [run(*arguments, x[k:k + batch_size], *arrays)
                  for k in range(0, len(x), max(1, batch_size))]
         if not parts:
             return np.zeros((0,) + tuple(model.layers[-1].output_shape), model.dtype)
@@ -171,7 +181,10 @@ class Fitter:
 
     def evaluate(self, x, y, batch_size):
         x = check_data(self.model, x, "x")
-        y = self.targets(y, len(x))
+        return self.evaluated(x, self.targets(y, len(x)), batch_size)
+
+    def evaluated(self, x, y, batch_size):
+        """The loss (and metrics) on data already checked."""
         predictions = self.predict(x, batch_size)
         loss = float(np.mean(self.loss(y, predictions)))
         if not self.metrics:
@@ -219,11 +232,3 @@ def check_data(model, data, name, rows=None, labels=False):
         bad = int(np.argwhere(~np.isfinite(array.reshape(len(array), -1)))[0, 0])
         raise ValueError(f"{model.name}: {name} has non-finite values (first in sample {bad})")
     return array
-
-
-def _values(network):
-    return [getattr(layer, attr) for layer, attr in network.weights]
-
-
-def _passed(weight):
-    return weight[()] if weight.ndim == 0 else weight

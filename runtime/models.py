@@ -93,9 +93,10 @@ class Sequential:
             x = _run(layer, x)
             yield layer, x
 
-    def network_for(self, loss):
-        """The network and loss functions (network.py), built when first needed."""
-        if any(not layer.built for layer in self.layers) or self.network is None \
+    def network_for(self, loss, again=False):
+        """The network and loss functions (network.py), built when first needed (``again``:
+        written anew, reading the layers' globals again)."""
+        if again or any(not layer.built for layer in self.layers) or self.network is None \
                 or self.network.loss is not loss:
             self.build()
             self.network = Network(self.name, self.layers, loss)

@@ -61,6 +61,16 @@ class Network:
     def constant_values(self):
         return [getattr(layer, attr) for layer, attr in self.constants]
 
+    def weight_values(self):
+        return [getattr(layer, attr) for layer, attr in self.weights]
+
+    def arguments(self, dtype):
+        """The network's arguments before the inputs, at inference: the weights (a number for a
+        0-d weight), the constant arrays, and masks of ones for the Dropout layers."""
+        return [w[()] if w.ndim == 0 else w for w in self.weight_values()] \
+            + self.constant_values() \
+            + [np.ones((1,) + layer.output_shape, dtype) for layer in self.dropouts]
+
 
 def _name(layer):
     return identifier(layer.name)

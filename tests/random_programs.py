@@ -5,7 +5,7 @@ enumerate, bounded while), branches, exits, int-literal accumulators, in-place w
 aliases and views, helpers (tuples, early returns, keywords, defaults computed when None,
 f(*t), all parameters in one dict), functions defined in the body reading its locals,
 comprehensions (summed, or given to np.array and np.stack), nested dicts and tuples built and
-read by constant keys, np.linalg (det, well-conditioned inv and solve, norm) and print.
+read by constant keys, an array read from the module's globals, np.linalg (det, well-conditioned inv and solve, norm) and print.
 
 `Generator` makes one program from a source of choices: `RandomChoices` (a seed, for the
 long-run script) or `programs()` (a hypothesis strategy, which can shrink). Shapes are tracked
@@ -69,6 +69,7 @@ class Generator:
         self.c = choices
         self.L, self.R = self.pick([3, 4]), 2
         self.count = 0
+        self.globals = {}          # expression reading a module-level array: its shape
         self.helpers = []          # (name, parameter shapes, result shape or list of shapes,
                                    # default, parameters packed in one dict)
         self.aliases = self.chance(25)     # views and aliases of arrays written in place
@@ -328,8 +329,9 @@ class Generator:
         return lines
 
     def writable(self, name):
-        """In-place writes go to arrays made in the function, unless aliases are on."""
-        return self.aliases or name.startswith("a")
+        """In-place writes go to arrays made in the function, unless aliases are on (never to
+        an expression such as a global array's copy)."""
+        return (self.aliases or name.startswith("a")) and name.isidentifier()
 
     def viewable(self, name):
         """Views (rows in a loop) are taken of arrays never written, unless aliases are on."""
@@ -571,8 +573,8 @@ class Generator:
                               [f"c = {value} if c is None else c"],
                               ["if c is not None:", "    c = c * 2.0", "else:", f"    c = {value}"]])
         packed = default is None and self.chance(30)      # its parameters in one dict
-        sc = Scope({(f"p[{k!r}]" if packed else n.split("=")[0]): s
-                    for k, n, s in zip(PACKED, names, params)})
+        sc = Scope({**{(f"p[{k!r}]" if packed else n.split("=")[0]): s
+                       for k, n, s in zip(PACKED, names, params)}, **self.globals})
         result = (self.pick([(), (), (self.L,)]) if self.chance(60)
                   else [self.pick([(), (self.L,)]) for _ in range(2)])
         body += self.block(sc, 1, False, self.c.integer(1, 3), result) + [self.ret(sc, result)]
@@ -581,6 +583,11 @@ class Generator:
 
     def program(self):
         lines = ["import math", "import numpy as np", ""]
+        float32 = self.chance(12)
+        if not float32 and self.chance(30):     # an array the functions read from globals
+            shape = self.pick([(self.L,), (self.R, self.L)])
+            lines += [f"G0 = np.linspace(-0.6, 0.9, {int(np.prod(shape))}).reshape({shape})", ""]
+            self.globals["(G0 * 1.0)"] = shape
         for _ in range(self.pick([0, 0, 0, 1, 1, 2])):
             lines += self.helper() + [""]
         pool = [("x", (self.L,)), ("y", ()), ("W", (self.R, self.L)), ("u", (self.R,)),
@@ -588,12 +595,12 @@ class Generator:
         params = [p for p in pool if self.chance(45)] or [pool[self.c.integer(0, 4)]]
         if self.chance(50):
             params.insert(self.c.integer(0, len(params)), ("n", None))
-        sc = Scope({n: s for n, s in params if s is not None},
+        sc = Scope({**{n: s for n, s in params if s is not None}, **self.globals},
                    {"n": 4} if ("n", None) in params else {})
         out = (self.L,) if self.chance(15) else ()
         body = self.block(sc, 0, False, self.c.integer(2, 6), out) + [self.ret(sc, out)]
         lines += [f"def f({', '.join(n for n, _ in params)}):"] + indent(body)
-        return Program("\n".join(lines) + "\n", params, float32=self.chance(12))
+        return Program("\n".join(lines) + "\n", params, float32=float32)
 
 
 def indent(lines):

@@ -1231,3 +1231,26 @@ def test_an_array_written_in_place_returned_early(jit):
         assert adc.check_grad(returns_written_array_early, 0.5, x * scale, jit=jit)
     for values in ([1.0, 20.0], [20.0, 1.0]):
         assert adc.check_grad(returns_from_a_loop, 0.5, np.array(values), jit=jit)
+
+
+def view_in_a_tuple_then_written(W):
+    t = (W.reshape(4, 2)[:, 0], 1.0)
+    W[-2] = 0.5 * W[0, 0]
+    return np.sum(t[0])
+
+
+def view_in_a_dict_then_written(W):
+    s = {"b": W.reshape(4, 2)[:, 0]}
+    W[-2] = 0.5 * W[0, 0]
+    return np.sum(s["b"])
+
+
+def test_a_view_held_in_a_tuple_is_a_second_name():
+    """A view of an array kept in a tuple or dict, then the array written in place: the
+    tuple's value changes with the write (NumPy's views). The gradient missed that (it gave
+    d/dW[0, 2] = 1; finite differences give 0); such a second name is refused, as a named view
+    is."""
+    W = np.arange(8.0).reshape(2, 4) / 10
+    for func in (view_in_a_tuple_then_written, view_in_a_dict_then_written):
+        with pytest.raises(adc.DifferentiationError, match="second name to an array"):
+            adc.grad(func)(W)

@@ -310,3 +310,67 @@ def test_weights_load_by_layer_position_and_layers_are_not_shared(tmp_path):
         Sequential([Input((2,)), layer, layer])
     with pytest.raises(LayerError, match=r"writes into self.w \(line \d+\)"):
         Sequential([Input((2,)), WritesWeight()]).build()
+
+
+MASK = np.array([1.0, 0.0, 0.5])
+SCALE = 2.0
+
+
+class ReadsGlobals(Layer):
+    """A layer reading a global array and a global number."""
+
+    def build(self, input_shape):
+        self.w = np.ones(input_shape[-1]) * 0.5
+
+    def call(self, inputs):
+        return np.tanh(inputs * self.w * MASK * SCALE)
+
+
+def test_layers_reading_globals_train_and_see_them_rebound():
+    global SCALE, MASK
+    rng = np.random.default_rng(8)
+    x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 1))
+    model = Sequential([Input((3,)), ReadsGlobals(), Dense(1)], dtype="float64", seed=9)
+    start = model.get_weights()
+
+    def loss(weights):
+        model.set_weights(weights)
+        return np.mean((model(x) - y) ** 2)
+    expected = []
+    for k, w in enumerate(start):                   # one SGD step from central differences
+        grad = np.zeros_like(w)
+        for i in np.ndindex(w.shape):
+            up, down = [v.copy() for v in start], [v.copy() for v in start]
+            up[k][i] += 1e-6
+            down[k][i] -= 1e-6
+            grad[i] = (loss(up) - loss(down)) / 2e-6
+        expected.append(w - 0.1 * grad)
+    model.set_weights(start)
+    model.compile(optimizer=SGD(0.1), loss="mse")
+    model.fit(x, y, batch_size=4, shuffle=False, verbose=0)
+    for got, want in zip(model.get_weights(), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    try:
+        SCALE = 3.0                                 # rebound after compiling: seen
+        np.testing.assert_allclose(model.predict(x), model(x), rtol=1e-12)
+        MASK[1] = 1.0                               # written in place: seen
+        np.testing.assert_allclose(model.predict(x), model(x), rtol=1e-12)
+        MASK = MASK * 2.0                           # rebound: seen
+        np.testing.assert_allclose(model.predict(x), model(x), rtol=1e-12)
+    finally:
+        SCALE = 2.0
+        MASK = np.array([1.0, 0.0, 0.5])
+
+
+def test_dropout_masks_do_not_depend_on_the_progress_bar():
+    rng = np.random.default_rng(10)
+    x, y = rng.standard_normal((64, 5)), rng.standard_normal((64, 2))
+    trained = []
+    for verbose in (0, 1):
+        model = Sequential([Input((5,)), Dense(8, activation="tanh"), Dropout(0.5), Dense(2)],
+                           dtype="float64", seed=11)
+        model.compile(optimizer=SGD(0.05), loss="mse")
+        model.fit(x, y, epochs=2, batch_size=1, verbose=verbose)
+        trained.append(model.get_weights())
+    for a, b in zip(*trained):
+        np.testing.assert_array_equal(a, b)
