@@ -1,4 +1,5 @@
-"""The ``adc`` command: ``adc show FILE.py:FUNC [--wrt NAMES] [--of NAME] [--mode MODE]``."""
+"""The ``adc`` command: ``adc show FILE.py:FUNC [--wrt NAMES] [--of NAME] [--mode MODE]``;
+``adc train mnist [options]`` and ``adc evaluate CHECKPOINT`` (runtime/train_command.py)."""
 import argparse
 import importlib.util
 import sys
@@ -46,7 +47,11 @@ def main(argv=None):
                           "the return value)")
     show_cmd.add_argument("--mode", default="reverse", choices=["reverse", "forward"],
                           help="reverse: the gradient; forward: the tangent (JVP) function")
+    from .runtime import train_command       # the model API loads only for these commands
+    train_command.add_commands(commands)
     args = parser.parse_args(argv)
+    if args.command in ("train", "evaluate"):
+        return train_command.run(args)
     func = _load_function(args.target)
     try:
         show(func, wrt=_wrt(args.wrt), of=args.of, mode=args.mode)

@@ -10,9 +10,14 @@ def write_atomically(path, write):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
+    mask = os.umask(0)
+    os.umask(mask)
     try:
+        os.chmod(tmp, 0o666 & ~mask)        # as open() would have made it, not mkstemp's 0600
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

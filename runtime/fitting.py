@@ -83,7 +83,7 @@ class Fitter:
         the model's dtype."""
         return check_data(self.model, y, "y", rows=rows, labels=self.loss is LABELS_LOSS)
 
-    def fit(self, x, y, epochs, batch_size, shuffle, validation_data, verbose):
+    def fit(self, x, y, epochs, batch_size, shuffle, validation_data, verbose, initial_epoch):
         model = self.model
         x = check_data(model, x, "x")
         y = self.targets(y, len(x))
@@ -97,16 +97,12 @@ class Fitter:
             validation_x = check_data(model, validation_data[0], "x")
             validation_y = self.targets(validation_data[1], len(validation_x))
         step = self.step_for(x, y)
-        network = step.network
-        weights = network.weight_values()
-        slots = self._slot_arrays(network, weights)
-        hyper = [np.array(v, dtype=model.dtype)[()] for v in self.optimizer.values()]
         samples = len(x)
         steps = -(-samples // batch_size)
         sizes = np.full(steps, batch_size, np.float64)
         sizes[-1] = samples - batch_size * (steps - 1)
         history = History()
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             order = model.rng.permutation(samples) if shuffle else np.arange(samples)
             losses = np.zeros(steps)
             seed = int(model.rng.integers(2 ** 31))
@@ -116,9 +112,8 @@ class Fitter:
             chunk = steps if verbose != 1 else max(1, steps // 50)
             while done < steps:
                 last = min(steps, done + chunk)
-                stopped = step.function(*weights, *slots, *network.constant_values(),
-                                        self._iterations, x, y, order, batch_size, done, last,
-                                        seed, *hyper, losses, *step.gradient.hidden_values())
+                stopped = self.run_steps(step, x, y, order, batch_size, done, last, seed,
+                                         losses)
                 if stopped < last:
                     bar.close()
                     raise self._non_finite(epoch, stopped, order, batch_size, x, losses)
@@ -140,6 +135,49 @@ class Fitter:
                 print(" - ".join(f"{k}: {v:.4g}" for k, v in logs.items()))
             history.add(epoch, logs)
         return history
+
+    def run_steps(self, step, x, y, order, batch_size, first, last, seed, losses):
+        """Steps ``first..last-1`` of an epoch taking the samples in ``order``; returns the
+        first step whose loss is not finite, or ``last``."""
+        network = step.network
+        weights = network.weight_values()
+        slots = self._slot_arrays(network, weights)
+        hyper = [np.array(v, dtype=self.model.dtype)[()] for v in self.optimizer.values()]
+        return step.function(*weights, *slots, *network.constant_values(), self._iterations,
+                             x, y, order, batch_size, first, last, seed, *hyper, losses,
+                             *step.gradient.hidden_values())
+
+    def warm_up(self, x, y):
+        """Compile the training step and prediction for data like ``x``, ``y``: the step runs
+        for no batch, changing nothing."""
+        y = self.targets(y, len(x))
+        self.run_steps(self.step_for(x, y), x, y, np.arange(len(x)), 1, 0, 0, 0, np.zeros(1))
+        self.predict(x, 1)
+
+    def optimizer_state(self):
+        """The optimizer's state as arrays: "iterations" (its step count) and, after the
+        first fit, ``<k>/<slot>`` for each state array of weight k (Adam's m, v), numbered as
+        ``model.weights`` orders them, so that a model built again reads them back."""
+        state = {"iterations": self._iterations}
+        if self._slots:
+            position = {w: k for k, w in enumerate(self.network().weight_names)}
+            state.update({f"{position[w]}/{s}": a for (w, s), a in self._slots.items()})
+        return state
+
+    def set_optimizer_state(self, state):
+        """Continue from ``optimizer_state()``'s arrays (copied in, shapes checked)."""
+        network = self.network()
+        self._slot_arrays(network, network.weight_values())
+        wanted = self.optimizer_state()
+        if set(state) != set(wanted):
+            raise ValueError(f"the optimizer state does not fit {type(self.optimizer).__name__}"
+                             f" on {self.model.name}: missing {sorted(set(wanted) - set(state))}"
+                             f", not its own {sorted(set(state) - set(wanted))}")
+        for key, array in wanted.items():
+            if np.shape(state[key]) != array.shape:
+                raise ValueError(f"optimizer state {key} has shape {np.shape(state[key])}; "
+                                 f"the model's is {array.shape}")
+            array[...] = state[key]
 
     def _slot_arrays(self, network, weights):
         """The optimizer's state arrays, kept from one fit to the next."""

@@ -123,11 +123,26 @@ class Sequential:
                                bool(run_eagerly))
 
     def fit(self, x, y, epochs=1, batch_size=32, shuffle=True, validation_data=None,
-            verbose=1):
-        """Train; returns a History whose ``history`` maps "loss" (and validation entries)
-        to one value per epoch."""
+            verbose=1, initial_epoch=0):
+        """Train from epoch ``initial_epoch`` up to ``epochs`` (counted from 0, as Keras does);
+        returns a History whose ``history`` maps "loss" (and validation entries) to one value
+        per epoch."""
         return self._fitter().fit(x, y, int(epochs), int(batch_size), bool(shuffle),
-                                  validation_data, int(verbose))
+                                  validation_data, int(verbose), int(initial_epoch))
+
+    def warm_up(self, x, y):
+        """Compile the training step and prediction for data like ``x``, ``y`` (what the first
+        ``fit`` and ``predict`` would do), so that timing them times no compilation."""
+        self._fitter().warm_up(check_data(self, x[:1], "x"), y[:1])
+
+    def get_optimizer_state(self):
+        """The optimizer's state arrays (step count, Adam's moments, SGD's velocities): with
+        the weights and ``rng``, what a run needs to continue exactly."""
+        return {key: np.array(a) for key, a in self._fitter().optimizer_state().items()}
+
+    def set_optimizer_state(self, state):
+        """Continue from ``get_optimizer_state()``'s arrays."""
+        self._fitter().set_optimizer_state(state)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
         """The loss on (x, y), or [loss, metrics...] when the model has metrics."""

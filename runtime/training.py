@@ -8,7 +8,8 @@ looping over a run of an epoch's batches so that small batches do not pay Python
             ...
             loss, gradients = loss_and_gradients(dense_kernel, ..., x, y)
             dense_kernel_bar, ... = gradients
-            dense_kernel[...] = dense_kernel - learning_rate * dense_kernel_bar
+            momentum_update(dense_kernel, dense_kernel_bar, dense_kernel_velocity,
+                            learning_rate, momentum)
             ...
 
 The gradient (``loss_and_gradients``) is adcompiler's ``value_and_grad`` of the network's
@@ -49,6 +50,7 @@ class TrainingStep:
                  "import numpy as np",
                  "",
                  f"from {module} import {function} as loss_and_gradients",
+                 f"from adcompiler.runtime.optimizers import {', '.join(optimizer.kernels)}",
                  "", "",
                  f"def train_steps({', '.join(params)}):",
                  '    """Steps first..last-1 of an epoch: each batch\'s loss and gradient, then '
@@ -75,8 +77,8 @@ class TrainingStep:
                   f"        {', '.join(w + '_bar' for w in weights)} = gradients"]
         lines += ["        " + line for line in optimizer.step_lines()]
         for w in weights:
-            lines.append(f"        # {w}")
             lines += ["        " + line for line in optimizer.update_lines(w, w + "_bar",
-                                                                          slots[w])]
+                                                                          slots[w],
+                                                                          w in scalars)]
         lines += ["    return last", ""]
         return "\n".join(lines)
