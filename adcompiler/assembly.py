@@ -2,7 +2,7 @@
 and tangent functions of the user functions it calls, and the array helpers they share."""
 import ast
 
-from . import drivers, support
+from . import drivers, pullbacks, support
 from .forward import TangentWriter
 from .naming import unique_name
 from .nodes import comment, function
@@ -31,6 +31,7 @@ class Module:
         self.primals = {}           # Program -> written
         self.vjps = {}              # (Program, wrt params) -> function name
         self.jvps = {}              # (Program, wrt params) -> function name
+        self.splits = {}            # (Program, wrt params) -> (forward, backward) names
 
     def helper(self, hint, params, body, doc):
         """The name of a module-level function ``def NAME(params): return body``, written once.
@@ -66,6 +67,22 @@ class Module:
             writer = Writer(self, program, Spec(tuple(wrt), None, VJP), {})
             self.functions.append(writer.function(self.vjps[key]))
         return self.vjps[key]
+
+    def split(self, program, wrt):
+        """(forward name, backward name) of ``program``'s split pullback for ``wrt``, written
+        once; None when its adjoint reads nothing of its forward sweep (pullbacks.py)."""
+        key = (program, tuple(wrt))
+        if key not in self.splits:
+            suffix = "" if tuple(wrt) == tuple(program.params) else "_" + "_".join(wrt)
+            names = (self.unique(f"{program.name}_forward{suffix}"),
+                     self.unique(f"{program.name}_backward{suffix}"))
+            for callee in program.callees:
+                self.primal(callee)
+            writer = Writer(self, program, Spec(tuple(wrt), None, VJP), {})
+            written = pullbacks.functions(writer, *names)
+            self.splits[key] = names if written else None
+            self.functions.extend(written or [])
+        return self.splits[key]
 
     def jvp(self, program, wrt):
         """The name of ``program``'s tangent function for parameters ``wrt``, written once."""

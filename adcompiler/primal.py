@@ -21,8 +21,9 @@ class Primal:
     iteration recomputes its body."""
 
     def __init__(self, program, kinds, module, tapes=None, recording=True, integers=None,
-                 replay=frozenset(), marks=None):
+                 replay=frozenset(), marks=None, splits=None):
         self.program, self.kinds, self.module, self.marks = program, kinds, module, marks
+        self.splits = splits or {}      # id(call op) -> (forward, backward, saved): pullbacks.py
         self.integers = integers        # integer-typed names, when the types are known
         self.replay = replay            # arrays made in the iteration a recomputation
                                         # repeats: their element writes are repeated too
@@ -46,7 +47,7 @@ class Primal:
                                            or write and not kept_write
                                            or effect and not forward
                                            or not write and not effect
-                                           and not set(node.targets) & needed):
+                                           and not self.results(node) & needed):
                     continue
                 if node.origin is not last_origin and not node.bookkeeping:
                     last_origin = node.origin
@@ -67,6 +68,11 @@ class Primal:
                 out.extend(self.loop(node, needed, taped, forward))
                 last_origin = None
         return out
+
+    def results(self, op):
+        """The names ``op`` binds: its targets, and the values a split call saves."""
+        split = self.splits.get(id(op))
+        return set(op.targets) | ({split[2]} if split else set())
 
     @staticmethod
     def record(name, var, copy=False):
@@ -90,6 +96,11 @@ class Primal:
             out.append(ast.Assign([ast.Subscript(load(op.targets[0]), index, ast.Store())],
                                   op.expr))
             return out
+        if id(op) in self.splits:       # the result and the values the backward reads
+            forward, _, saved = self.splits[id(op)]
+            names = list(op.targets) + [saved]
+            return [ast.Assign([ast.Tuple([ast.Name(n, ast.Store()) for n in names],
+                                          ast.Store())], call(forward, *op.args))]
         one = len(op.targets) == 1 and not (op.kind is OpKind.CALL       # (t,) = f(...)
                                             and isinstance(op.callee.result, ast.Tuple))
         target = ast.Name(op.targets[0], ast.Store()) if one else \

@@ -9,7 +9,7 @@ adjoints.py describes; a primitive's adjoint comes from its rule.
 """
 import ast
 
-from . import aliases, analyze
+from . import aliases, analyze, pullbacks
 from .adjoints import Adjoints, Scope
 from .array_rules import index_rank
 from .dataflow import bound_once, defined
@@ -46,6 +46,7 @@ class Writer:
         self.tapes = {}             # id(loop or recorded read) -> LoopTape; id(write) -> name
         self.planner = Planner(program, self.marks, self.tapes)
         self.write_sites = []       # (array, tape name) of every in-place write
+        self.splits = {}            # id(call op) -> (forward, backward, saved) (pullbacks.py)
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
             self.outputs = program.result
@@ -82,13 +83,13 @@ class Writer:
         program, spec = self.program, self.spec
         for callee in program.callees:
             self.module.primal(callee)
+        self.splits = pullbacks.plan(self)
         seeds = self.seed()
         adjoint = self.adjoint_block(program.body)
         value = self.captured_value()
         returned = ast.Return(self.returned())
         needs = self.planner.forward_needs(self.tapes, value + seeds + adjoint + [returned])
-        body = Primal(program, self.kinds, self.module, self.tapes, integers=self.integers,
-                      marks=self.marks).block(program.body, needs, forward=True)
+        body = self.forward_sweep(needs)
         unneeded = self.planner.unread_tapes(adjoint, self.write_sites, self.sharing)
         adjoint = self.planner.without_tapes(adjoint, unneeded)
         body = self.planner.without_tapes(body, unneeded)
@@ -108,6 +109,19 @@ class Writer:
         body.append(returned)
         params = list(program.params) + (self.seed_params if spec.output == VJP else [])
         return function(name, params, body)
+
+    def forward_sweep(self, needed):
+        """The primal operations computing ``needed`` (None: all), recording what the reverse
+        sweep reads from tapes."""
+        return Primal(self.program, self.kinds, self.module, self.tapes, integers=self.integers,
+                      marks=self.marks, splits=self.splits).block(self.program.body, needed,
+                                                                  forward=True)
+
+    def reverse_sweep(self):
+        """The seeds, adjoint and return of a pullback whose forward sweep is a function of
+        its own (pullbacks.py)."""
+        self.splits = pullbacks.plan(self)
+        return self.seed() + self.adjoint_block(self.program.body) + [ast.Return(self.returned())]
 
     def seed(self):
         """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
@@ -331,7 +345,7 @@ class Writer:
         elif op.kind is OpKind.RULE:
             self.rule_adjoint(op, out)
         elif op.kind is OpKind.CALL:
-            self.call_adjoint(op, out)
+            pullbacks.call_adjoint(self, op, out)
         return out
 
     def rule_adjoint(self, op, out):
@@ -374,20 +388,3 @@ class Writer:
         """True unless no other operand can broadcast ``arg`` up to the result's shape."""
         others = [a for a in args.values() if isinstance(a, ast.Name) and a.id != arg.id]
         return any(self.kinds.get(o.id, analyze.ARRAY) != analyze.SCALAR for o in others)
-
-    def call_adjoint(self, op, out):
-        callee = op.callee
-        wrt = [p for p, a in zip(callee.params, op.args)
-               if isinstance(a, ast.Name) and a.id in self.active]
-        if not wrt:
-            return
-        vjp = self.module.vjp(callee, wrt)
-        seeds = [load(self.adjoints.bar(t)) if t in self.adjoints.initialized
-                 else call("zeros_like", load(t)) for t in op.targets]
-        results = [(p, a) for p, a in zip(callee.params, op.args) if p in wrt]
-        temps = [self.fresh(f"{a.id}_from_{callee.name}") for _, a in results]
-        store = ast.Name(temps[0], ast.Store()) if len(temps) == 1 else \
-            ast.Tuple([ast.Name(t, ast.Store()) for t in temps], ast.Store())
-        out.append(ast.Assign([store], call(vjp, *op.args, *seeds)))
-        for (_, arg), temp in zip(results, temps):
-            self.adjoints.accumulate(arg.id, load(temp), out)

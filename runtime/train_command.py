@@ -14,7 +14,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 from adcompiler.files import write_atomically
 
 from . import curves
