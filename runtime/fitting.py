@@ -9,6 +9,9 @@ from .losses import sparse_categorical_crossentropy as LABELS_LOSS
 from .training import TrainingStep
 
 
+PREDICTION_CHUNK = 64       # samples per call of the compiled network when predicting
+
+
 class NonFiniteLoss(FloatingPointError):
     """The loss became inf or nan; training stopped before that step's update."""
 
@@ -206,13 +209,16 @@ class Fitter:
 
     # ---------------------------------------------------------------- inference
     def predict(self, x, batch_size):
+        """The network's outputs, computed ``batch_size`` samples at a time, at most
+        ``PREDICTION_CHUNK``: the outputs of one sample do not depend on the others', and
+        larger chunks spill the convolutions' patch matrices out of the cache."""
         model = self.model
         x = check_data(model, x, "x")
         network = self.network()
         run, arrays = self._network_function(network)
         arguments = network.arguments(model.dtype)
-        parts = [run(*arguments, x[k:k + batch_size], *arrays)
-                 for k in range(0, len(x), max(1, batch_size))]
+        chunk = max(1, min(batch_size, PREDICTION_CHUNK))
+        parts = [run(*arguments, x[k:k + chunk], *arrays) for k in range(0, len(x), chunk)]
         if not parts:
             return np.zeros((0,) + tuple(model.layers[-1].output_shape), model.dtype)
         return np.concatenate(parts)

@@ -130,6 +130,12 @@ class Sequential:
         return self._fitter().fit(x, y, int(epochs), int(batch_size), bool(shuffle),
                                   validation_data, int(verbose), int(initial_epoch))
 
+    @property
+    def optimizer(self):
+        """The optimizer ``compile`` chose; its hyperparameters may change between fits
+        (``model.optimizer.learning_rate = 0.01``) without compiling anything again."""
+        return self._fitter().optimizer
+
     def warm_up(self, x, y):
         """Compile the training step and prediction for data like ``x``, ``y`` (what the first
         ``fit`` and ``predict`` would do), so that timing them times no compilation."""

@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from adcompiler.files import write_atomically
 
 from . import curves
@@ -26,8 +28,9 @@ from .zoo import MODELS
 
 CHECKPOINT = "checkpoint.npz"
 DEFAULTS = {"model": "lenet", "epochs": 2, "batch_size": 64, "optimizer": "adam", "lr": 1e-3,
-            "seed": 0, "validation": 5000, "train_images": None}
-SETTINGS = ("model", "batch_size", "optimizer", "lr", "seed", "validation", "train_images")
+            "lr_decay": 1.0, "augment": 0, "seed": 0, "validation": 5000, "train_images": None}
+SETTINGS = ("model", "batch_size", "optimizer", "lr", "lr_decay", "augment", "seed",
+            "validation", "train_images")
 ACCURACY_SAMPLES = 10_000       # training images the per-epoch accuracy is measured on
 
 
@@ -49,6 +52,11 @@ def add_commands(commands):
     train.add_argument("--optimizer", choices=sorted(OPTIMIZERS),
                        help=f"default {DEFAULTS['optimizer']}")
     train.add_argument("--lr", type=float, help=f"learning rate (default {DEFAULTS['lr']})")
+    train.add_argument("--lr-decay", type=float, help="factor of the learning rate from one "
+                       "epoch to the next: epoch k (from 0) trains at lr * decay^k (default 1)")
+    train.add_argument("--augment", type=int, metavar="PIXELS", help="shift each training "
+                       "image by up to PIXELS in each direction, drawn anew every epoch "
+                       "(default 0: the images as they are)")
     train.add_argument("--seed", type=int, help="initial weights, shuffling (default 0)")
     train.add_argument("--validation", type=int, help="training images held out to validate "
                        f"on after each epoch (default {DEFAULTS['validation']}, at most a "
@@ -105,16 +113,21 @@ def train(args):
         history = checkpoint.history
         print(f"resuming {out / CHECKPOINT} after epoch {checkpoint.epochs}")
     print(f"{settings['model']}: {len(x):,} training images, {len(x_val):,} for validation, "
-          f"batch {settings['batch_size']}, {settings['optimizer']} lr {settings['lr']:g}, "
+          f"batch {settings['batch_size']}, {settings['optimizer']} lr {settings['lr']:g}"
+          + (f" × {settings['lr_decay']:g} per epoch" if settings["lr_decay"] != 1 else "")
+          + (f", shifts up to {settings['augment']} pixels" if settings["augment"] else "")
+          + ", "
           f"seed {settings['seed']}")
     start = time.perf_counter()
     model.warm_up(x, y)
     print(f"training step ready in {time.perf_counter() - start:.1f} s")
     bars = 0 if args.quiet or not sys.stderr.isatty() else 1
     for epoch in range(len(history), epochs):
+        model.optimizer.learning_rate = settings["lr"] * settings["lr_decay"] ** epoch
         start = time.perf_counter()
         try:
-            logs = model.fit(x, y, epochs=epoch + 1, initial_epoch=epoch, verbose=bars,
+            images = shifted(x, settings["augment"], (settings["seed"], epoch))
+            logs = model.fit(images, y, epochs=epoch + 1, initial_epoch=epoch, verbose=bars,
                              batch_size=settings["batch_size"])
         except NonFiniteLoss as exc:
             kept = f"the checkpoint of epoch {len(history)} is kept in {out}" if history else \
@@ -198,6 +211,19 @@ def _split(data, settings):
         x, y = x[:settings["train_images"]], y[:settings["train_images"]]
     held = min(max(settings["validation"], 0), len(x) // 10)
     return x[:len(x) - held], y[:len(y) - held], x[len(x) - held:], y[len(y) - held:]
+
+
+def shifted(images, pixels, seed):
+    """Each image moved by up to ``pixels`` rows and columns (zeros coming in), the moves drawn
+    from ``seed``; the images themselves when ``pixels`` is 0."""
+    if pixels <= 0:
+        return images
+    rng = np.random.default_rng(seed)
+    n, h, w, _ = images.shape
+    padded = np.pad(images, ((0, 0), (pixels, pixels), (pixels, pixels), (0, 0)))
+    rows = rng.integers(0, 2 * pixels + 1, n)[:, None] + np.arange(h)
+    columns = rng.integers(0, 2 * pixels + 1, n)[:, None] + np.arange(w)
+    return padded[np.arange(n)[:, None, None], rows[:, :, None], columns[:, None, :]]
 
 
 def _fingerprint(x, y):

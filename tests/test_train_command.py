@@ -37,7 +37,8 @@ def figures(history):
 
 def test_an_interrupted_run_resumed_ends_as_the_uninterrupted_one(tmp_path, monkeypatch,
                                                                       capsys):
-    assert train(tmp_path / "whole", "--epochs", "3") == 0
+    schedule = ["--epochs", "3", "--lr-decay", "0.5", "--augment", "1"]
+    assert train(tmp_path / "whole", *schedule) == 0
     whole_output = capsys.readouterr().out
     fit, calls = Sequential.fit, []
 
@@ -48,7 +49,7 @@ def test_an_interrupted_run_resumed_ends_as_the_uninterrupted_one(tmp_path, monk
             raise KeyboardInterrupt
         return fit(model, x, y, **options)
     monkeypatch.setattr(Sequential, "fit", interrupted_in_epoch_2)
-    assert train(tmp_path / "parts", "--epochs", "3") == 130
+    assert train(tmp_path / "parts", *schedule) == 130
     assert "interrupted in epoch 2" in capsys.readouterr().err
     assert read_checkpoint(tmp_path / "parts" / "checkpoint.npz").epochs == 1
     monkeypatch.setattr(Sequential, "fit", fit)
@@ -144,3 +145,20 @@ def test_the_command_prints_the_test_accuracy_on_its_last_line(tmp_path):
     assert "shipped with adcompiler" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz", "curves.png",
                                                           "history.json"]
+
+
+def test_augmented_images_are_the_originals_moved_by_at_most_the_pixels_asked():
+    from adcompiler.runtime.train_command import shifted
+    images = np.random.default_rng(0).random((50, 6, 7, 1)).astype(np.float32)
+    assert shifted(images, 0, (0, 0)) is images
+    moved = shifted(images, 2, (3, 1))
+    np.testing.assert_array_equal(moved, shifted(images, 2, (3, 1)))
+    assert moved.shape == images.shape and moved.dtype == images.dtype
+    padded = np.pad(images, ((0, 0), (2, 2), (2, 2), (0, 0)))
+    offsets = set()
+    for k in range(len(images)):
+        found = [(dy, dx) for dy in range(5) for dx in range(5)
+                 if np.array_equal(padded[k, dy:dy + 6, dx:dx + 7], moved[k])]
+        assert found, k
+        offsets.add(found[0])
+    assert len(offsets) > 10                    # the moves vary from image to image
