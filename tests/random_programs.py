@@ -29,6 +29,9 @@ SCALAR_UNARY = ["math.sin({})", "math.cos({})", "math.tanh({})", "math.exp(math.
 BINARY = ["({} + {})", "({} - {})", "({} * {})", "({} / (1.5 + np.sin({})))",
           "np.maximum({}, {})", "np.minimum({}, {})", "((1.5 + np.sin({})) ** np.tanh({}))"]
 PACKED = ["p0", "p1", "p2"]     # the keys of a helper's parameters packed in one dict
+STRAIGHT = {"new", "array", "call", "print"}     # statements of a helper without control flow
+UNWRITTEN = {"new", "carry", "aug", "array", "if", "for", "while", "pattern", "call", "print",
+             "acc", "closure", "comprehension", "structure", "exit", "return"}   # no writes
 SCALAR_BINARY = ["max({}, {})", "min({}, {})", "({} and {})", "({} or {})", "max({}, {}, 0.2)",
                  "min(0.4, {}, {})"]
 
@@ -73,6 +76,7 @@ class Generator:
         self.helpers = []          # (name, parameter shapes, result shape or list of shapes,
                                    # default, parameters packed in one dict)
         self.aliases = self.chance(25)     # views and aliases of arrays written in place
+        self.kinds = None                  # the statement kinds allowed (None: all)
 
     # ---------------------------------------------------------------- choices
     def pick(self, seq):
@@ -81,9 +85,10 @@ class Generator:
     def chance(self, percent):
         return self.c.integer(0, 99) < percent
 
-    def weighted(self, options):
-        """``options``: (weight, value) pairs with integer weights; zero weights skipped."""
-        options = [(w, v) for w, v in options if w > 0]
+    def weighted(self, options, allowed=None):
+        """``options``: (weight, value) pairs with integer weights; zero weights skipped, and
+        values not in ``allowed`` (when given)."""
+        options = [(w, v) for w, v in options if w > 0 and (allowed is None or v in allowed)]
         k = self.c.integer(0, sum(w for w, _ in options) - 1)
         for w, v in options:
             if k < w:
@@ -286,7 +291,7 @@ class Generator:
             (2 if self.helpers else 0, "call"), (1, "print"), (1, "acc"),
             (1 if depth == 0 else 0, "closure"), (2, "comprehension"),
             (2 if depth == 0 else 0, "structure"),
-            (2 if loop else 0, "exit"), (1, "return")])
+            (2 if loop else 0, "exit"), (1, "return")], self.kinds)
         return getattr(self, "stmt_" + kind)(sc, depth, loop, out)
 
     def stmt_new(self, sc, depth, loop, out):
@@ -323,7 +328,7 @@ class Generator:
         init = self.pick(options)
         name = self.fresh("a")
         lines = [f"{name} = {init}"]
-        if self.chance(15):
+        if self.kinds is None and self.chance(15):
             lines = [f"{name} = np.empty({dims})", f"{name}[:] = {self.broadcast(sc, shape, 2)}"]
         sc.floats[name] = shape
         return lines
@@ -577,7 +582,10 @@ class Generator:
                        for k, n, s in zip(PACKED, names, params)}, **self.globals})
         result = (self.pick([(), (), (self.L,)]) if self.chance(60)
                   else [self.pick([(), (self.L,)]) for _ in range(2)])
+        if self.chance(60):             # operations only: a call whose pullback is split
+            self.kinds = STRAIGHT
         body += self.block(sc, 1, False, self.c.integer(1, 3), result) + [self.ret(sc, result)]
+        self.kinds = None
         self.helpers.append((name, params, result, default is not None, packed))
         return [f"def {name}({'p' if packed else ', '.join(names)}):"] + indent(body)
 
@@ -598,7 +606,12 @@ class Generator:
         sc = Scope({**{n: s for n, s in params if s is not None}, **self.globals},
                    {"n": 4} if ("n", None) in params else {})
         out = (self.L,) if self.chance(15) else ()
-        body = self.block(sc, 0, False, self.c.integer(2, 6), out) + [self.ret(sc, out)]
+        body = []
+        if self.helpers and self.chance(60):    # no write in place: its calls may be split
+            self.kinds = UNWRITTEN
+            body = self.stmt_call(sc, 0, False, out)
+        body += self.block(sc, 0, False, self.c.integer(2, 6), out) + [self.ret(sc, out)]
+        self.kinds = None
         lines += [f"def f({', '.join(n for n, _ in params)}):"] + indent(body)
         return Program("\n".join(lines) + "\n", params, float32=float32)
 
