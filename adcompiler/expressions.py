@@ -106,7 +106,8 @@ class Expressions:
         """The parameter holding a global or closure array, read at every call: added after
         the function's own parameters, once per variable."""
         if key not in self.hidden:
-            param = name if name not in self.current else unique_name(name, self.taken)
+            clash = name in self.current or name in {p for p, _ in self.hidden.values()}
+            param = unique_name(name, self.taken) if clash else name   # (two modules' G)
             self.taken.add(param)
             self.hidden[key] = (param, reader)
         return self.hidden[key][0]

@@ -118,7 +118,15 @@ def _read_source(func):
 
 def parse_function(func):
     """Parse ``func``'s source; raise DifferentiationError if it cannot be read or is unsupported.
-    A function marked by ``written_from`` is parsed from the text it carries."""
+    A function marked by ``written_from`` is parsed from the text it carries; one wrapped by a
+    decorator (``functools.wraps`` sets ``__wrapped__``) is refused: its source is the wrapped
+    function's, without what the decorator does."""
+    if inspect.isfunction(func) and hasattr(func, "__wrapped__"):
+        raise DifferentiationError(
+            f"{func.__qualname__!r} is wrapped by a decorator (it has __wrapped__, as "
+            "functools.wraps sets): its source is the undecorated function's, so the "
+            "decorator's work would be left out of the derivative; differentiate the "
+            "undecorated function, or write what the decorator does in a function of its own")
     func = inspect.unwrap(func)
     if not inspect.isfunction(func):
         raise TypeError(f"adcompiler differentiates Python functions, not {type(func).__name__}")

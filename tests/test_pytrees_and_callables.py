@@ -377,3 +377,53 @@ def test_keys_results_and_rebound_ranks():
     np.testing.assert_allclose(adc.grad(make(3))(np.full(2, 2.0)), 12.0)
     with pytest.raises(TypeError, match="second derivatives"):
         adc.hessian(mlp_loss, wrt=1)(*params_and_data())
+
+
+# ------------------------------------------------- decorators and globals of other modules
+
+WRAPPED = '''
+import functools
+import numpy as np
+
+def doubled(fn):
+    @functools.wraps(fn)
+    def wrapper(a):
+        return 2.0 * fn(a)
+    return wrapper
+
+@doubled
+def squared(a):
+    return a * a
+
+def calls_it(x):
+    return np.sum(squared(x) * x)
+'''
+
+MODULES = {"weights_a.py": "import numpy as np\nG = np.array([10.0, 20.0, 30.0])\n\n"
+                           "def scaled(a):\n    return a * G\n",
+           "uses_both.py": "import numpy as np\nimport weights_a\nG = np.array([1.0, 2.0, 3.0])"
+                           "\n\ndef f(x):\n    return np.sum(weights_a.scaled(x) * x) "
+                           "+ np.sum(x * G)\n"}
+
+
+def test_a_function_wrapped_by_a_decorator_is_refused_not_differentiated_undecorated(
+        tmp_path, monkeypatch):
+    (tmp_path / "wrapped.py").write_text(WRAPPED)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import wrapped
+    for func in (wrapped.calls_it, wrapped.squared):
+        with pytest.raises(adc.DifferentiationError, match="wrapped by a decorator"):
+            adc.grad(func)(np.array([0.3, -0.7, 1.2]))
+
+
+@JIT
+def test_global_arrays_of_the_same_name_in_two_modules_are_two_inputs(tmp_path, monkeypatch,
+                                                                       jit):
+    for name, text in MODULES.items():
+        (tmp_path / name).write_text(text)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import uses_both
+    x = np.array([0.3, -0.7, 1.2])
+    gradient = adc.grad(uses_both.f, jit=jit)(x)
+    np.testing.assert_allclose(gradient, differences(uses_both.f, [x], 0), rtol=1e-6)
+    np.testing.assert_allclose(gradient, 2 * x * [10.0, 20.0, 30.0] + [1.0, 2.0, 3.0])
