@@ -13,6 +13,7 @@ compiled as one function.
 import numpy as np
 
 from . import rules  # noqa: F401  (registers the derivative rules)
+from .batches import single_threaded_blas
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import dense
@@ -28,6 +29,8 @@ from .layers import (Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten,  # 
 from .mnist import load_mnist  # noqa: E402
 from .models import Sequential  # noqa: E402
 from .optimizers import SGD, Adam  # noqa: E402
+
+single_threaded_blas()  # the kernels share batches among the cores (see batches)
 
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise

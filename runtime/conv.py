@@ -2,7 +2,8 @@
 in channels, out channels), TensorFlow's strides and ``VALID``/``SAME`` padding. Like
 ``tf.nn.conv2d`` it is a cross-correlation: the kernel is not flipped.
 
-The work is one BLAS matrix product on the input's patches. With C channels and stride s, a
+The work is a BLAS matrix product on the input's patches, chunk by chunk of the batch, the
+chunks shared among the cores (``batches``). With C channels and stride s, a
 patch matrix is laid out so that its inner loops copy contiguous runs of the input:
 - *by column* (one row per output pixel, ``KH*KW*C`` columns): runs of ``KW*C`` input values;
 - *by row* (one row per kernel tap, one column per output pixel): runs of a whole output row,
@@ -10,10 +11,11 @@ patch matrix is laid out so that its inner loops copy contiguous runs of the inp
 Offsets are unsigned so that numba drops its negative-index checks and vectorizes the copies.
 """
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
 from adcompiler.rules import importable
 
+from .batches import PRANGE_ONLY, IMAGES_PER_CHUNK, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
 from .geometry import is_same, output_size, pair
 
@@ -182,7 +184,22 @@ def _pixels(y, like):
 def conv2d(x, kernel, strides=1, padding="VALID"):
     """2-D convolution (cross-correlation) of NHWC ``x`` with HWIO ``kernel``; ``strides`` an
     int or (height, width) pair; ``padding`` ``"VALID"`` or ``"SAME"`` (TensorFlow's)."""
+    return _conv2d_in_chunks(x, kernel, strides, padding)
+
+
+@njit(parallel=PRANGE_ONLY, cache=True)
+def _conv2d_in_chunks(x, kernel, strides, padding):
     sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    n = x.shape[0]
+    y = np.empty((n, out_h, out_w, kernel.shape[3]), x.dtype)
+    for chunk in prange(chunk_count(n, IMAGES_PER_CHUNK)):
+        start, stop = chunk_bounds(chunk, n, IMAGES_PER_CHUNK)
+        y[start:stop] = _conv2d_chunk(x[start:stop], kernel, sh, sw, out_h, out_w, top, left)
+    return y
+
+
+@njit(cache=True)
+def _conv2d_chunk(x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
     if x.shape[3] * sw == 1:
         y = np.dot(by_row(x, kh, kw, sh, sw, out_h, out_w, top, left).T, _taps(kernel))
@@ -192,10 +209,21 @@ def conv2d(x, kernel, strides=1, padding="VALID"):
 
 
 @importable
-@njit(cache=True)
+@njit(parallel=PRANGE_ONLY, cache=True)
 def conv2d_adjoint_x(y_bar, x, kernel, strides, padding):
     """x's share of ``y = conv2d(x, kernel)``: the patches' adjoint scattered back."""
     sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    n = x.shape[0]
+    x_bar = np.empty(x.shape, x.dtype)
+    for chunk in prange(chunk_count(n, IMAGES_PER_CHUNK)):
+        start, stop = chunk_bounds(chunk, n, IMAGES_PER_CHUNK)
+        x_bar[start:stop] = _adjoint_x_chunk(y_bar[start:stop], x[start:stop], kernel,
+                                             sh, sw, out_h, out_w, top, left)
+    return x_bar
+
+
+@njit(cache=True)
+def _adjoint_x_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
     if x.shape[3] * sw == 1:
         rows = np.dot(_taps(kernel), _pixels(y_bar, x).T)
@@ -205,10 +233,25 @@ def conv2d_adjoint_x(y_bar, x, kernel, strides, padding):
 
 
 @importable
-@njit(cache=True)
+@njit(parallel=PRANGE_ONLY, cache=True)
 def conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding):
-    """The kernel's share of ``y = conv2d(x, kernel)``: patchesᵀ · y_bar."""
+    """The kernel's share of ``y = conv2d(x, kernel)``: patchesᵀ · y_bar, summed over chunks."""
     sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
+    n = x.shape[0]
+    chunks = chunk_count(n, IMAGES_PER_CHUNK)
+    parts = np.empty((chunks,) + kernel.shape, x.dtype)
+    for chunk in prange(chunks):
+        start, stop = chunk_bounds(chunk, n, IMAGES_PER_CHUNK)
+        parts[chunk] = _adjoint_kernel_chunk(y_bar[start:stop], x[start:stop], kernel,
+                                             sh, sw, out_h, out_w, top, left)
+    kernel_bar = np.zeros(kernel.shape, x.dtype)
+    for chunk in range(chunks):
+        kernel_bar += parts[chunk]
+    return kernel_bar
+
+
+@njit(cache=True)
+def _adjoint_kernel_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
     pixels = _pixels(y_bar, x)
     if x.shape[3] * sw == 1:

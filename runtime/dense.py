@@ -1,10 +1,12 @@
 """dense: ``x @ w + b`` over the last axis of ``x`` (any leading axes are the batch), with
-``w`` of shape (inputs, units) and ``b`` of shape (units,), as Keras' Dense layer computes."""
+``w`` of shape (inputs, units) and ``b`` of shape (units,), as Keras' Dense layer computes.
+Each product is split into chunks of rows shared among the cores (``batches``)."""
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from adcompiler.rules import importable
 
+from .batches import PRANGE_ONLY, ROWS_PER_CHUNK, THREADS, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
 
 
@@ -21,8 +23,19 @@ def dense_linear(x, w):
     if x.shape[-1] != w.shape[0]:
         raise ValueError("dense: x has " + str(x.shape[-1]) + " features but w takes "
                          + str(w.shape[0]) + " (w shape: inputs, units)")
-    y = np.dot(as_rows(in_dtype_of(x, w), w.shape[0]), np.ascontiguousarray(w))
+    y = _products(as_rows(in_dtype_of(x, w), w.shape[0]), np.ascontiguousarray(w))
     return y.reshape(x.shape[:-1] + (w.shape[1],))
+
+
+@njit(parallel=PRANGE_ONLY, cache=True)
+def _products(a, b):
+    """``a @ b``, one block of ``a``'s rows per thread."""
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    per_chunk = max(ROWS_PER_CHUNK, chunk_count(a.shape[0], THREADS))
+    for chunk in prange(chunk_count(a.shape[0], per_chunk)):
+        start, stop = chunk_bounds(chunk, a.shape[0], per_chunk)
+        out[start:stop] = np.dot(a[start:stop], b)
+    return out
 
 
 @operation({"x": None, "w": 2, "b": 1}, same_dtype=("x", "w", "b"))
@@ -43,15 +56,16 @@ def dense(x, w, b):
 @njit(cache=True)
 def dense_adjoint_x(y_bar, x, w):
     """x's share of ``y = x @ w + b``: ``y_bar @ w.T``."""
-    grad = np.dot(as_rows(in_dtype_of(y_bar, w), w.shape[1]), np.ascontiguousarray(w).T)
-    return grad.reshape(x.shape)
+    w_t = np.ascontiguousarray(np.ascontiguousarray(w).T)
+    return _products(as_rows(in_dtype_of(y_bar, w), w.shape[1]), w_t).reshape(x.shape)
 
 
 @importable
 @njit(cache=True)
 def dense_adjoint_w(y_bar, x, w):
     """w's share of ``y = x @ w + b``: ``x.T @ y_bar`` over every batch axis."""
-    return np.dot(as_rows(x, w.shape[0]).T, as_rows(in_dtype_of(y_bar, w), w.shape[1]))
+    x_t = np.ascontiguousarray(as_rows(x, w.shape[0]).T)
+    return _products(x_t, as_rows(in_dtype_of(y_bar, w), w.shape[1]))
 
 
 @importable

@@ -9,7 +9,7 @@ from .losses import sparse_categorical_crossentropy as LABELS_LOSS
 from .training import TrainingStep
 
 
-PREDICTION_CHUNK = 64       # samples per call of the compiled network when predicting
+PREDICTION_VALUES = 1 << 19     # when predicting, the most values a layer's output holds per call
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -209,15 +209,16 @@ class Fitter:
 
     # ---------------------------------------------------------------- inference
     def predict(self, x, batch_size):
-        """The network's outputs, computed ``batch_size`` samples at a time, at most
-        ``PREDICTION_CHUNK``: the outputs of one sample do not depend on the others', and
-        larger chunks spill the convolutions' patch matrices out of the cache."""
+        """The network's outputs, computed ``batch_size`` samples at a time, fewer when a layer's
+        output would hold more than ``PREDICTION_VALUES`` values (larger outputs leave the
+        cache): the outputs of one sample do not depend on the others'."""
         model = self.model
         x = check_data(model, x, "x")
         network = self.network()
         run, arrays = self._network_function(network)
         arguments = network.arguments(model.dtype)
-        chunk = max(1, min(batch_size, PREDICTION_CHUNK))
+        widest = max(int(np.prod(layer.output_shape)) for layer in model.layers)
+        chunk = max(1, min(batch_size, PREDICTION_VALUES // max(widest, 1)))
         parts = [run(*arguments, x[k:k + chunk], *arrays) for k in range(0, len(x), chunk)]
         if not parts:
             return np.zeros((0,) + tuple(model.layers[-1].output_shape), model.dtype)

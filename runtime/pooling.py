@@ -9,10 +9,11 @@ Max pooling's derivative goes, in each window, to the first maximal element in r
 the window's whole adjoint, and overlapping windows each send theirs.
 """
 import numpy as np
-from numba import njit, uint64
+from numba import njit, prange, uint64
 
 from adcompiler.rules import importable
 
+from .batches import PRANGE_ONLY
 from .entry import operation
 from .geometry import is_same, output_size, pair, strides_or, window_bounds
 
@@ -79,10 +80,15 @@ def avg_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
 @operation({"x": 4}, canonical=WINDOW)
 def max_pool2d(x, pool_size=2, strides=None, padding="VALID"):
     """The maximum of each window of NHWC ``x``, per channel."""
+    return _max_pool2d(x, pool_size, strides, padding)
+
+
+@njit(parallel=PRANGE_ONLY, cache=True)
+def _max_pool2d(x, pool_size, strides, padding):
     ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
     n_size, h, w, c_size = x.shape
     y = np.empty((n_size, out_h, out_w, c_size), x.dtype)
-    for n in range(n_size):
+    for n in prange(n_size):
         for oh in range(out_h):
             h0, h1 = window_bounds(oh, sh, top, ph, h)
             for ow in range(out_w):
@@ -96,17 +102,18 @@ def max_pool2d(x, pool_size=2, strides=None, padding="VALID"):
     return y
 
 
-@njit(cache=True)
+@njit(parallel=PRANGE_ONLY, cache=True)
 def first_maxima(x, pool_size, strides, padding):
     """For each output element, the flat index into ``x`` of its window's first maximal
-    element in row-major order (flat, unsigned offsets let numba skip index checks)."""
+    element in row-major order (flat, unsigned offsets let numba skip index checks); the
+    images are shared among the cores."""
     ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
     n_size, h, w, c_size = x.shape
     flat = np.ascontiguousarray(x).ravel()
     where = np.empty(n_size * out_h * out_w * c_size, np.uint64)
     row_step, column_step = uint64(w * c_size), uint64(c_size)
-    k = 0
-    for n in range(n_size):
+    for n in prange(n_size):
+        k = n * out_h * out_w * c_size
         for oh in range(out_h):
             h0, h1 = window_bounds(oh, sh, top, ph, h)
             for ow in range(out_w):
@@ -128,14 +135,18 @@ def first_maxima(x, pool_size, strides, padding):
 
 
 @importable
-@njit(cache=True)
+@njit(parallel=PRANGE_ONLY, cache=True)
 def max_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
-    """x's share of ``y = max_pool2d(x)``: each window's adjoint to its first maximum."""
+    """x's share of ``y = max_pool2d(x)``: each window's adjoint to its first maximum (image by
+    image, on all cores: an image's windows write only into that image)."""
     where = first_maxima(x, pool_size, strides, padding)
     x_bar = np.zeros(x.shape, x.dtype)
     flat, share = x_bar.ravel(), np.ascontiguousarray(y_bar).ravel()
-    for k in range(where.size):
-        flat[where[k]] += share[k]
+    n_size = x.shape[0]
+    per_image = where.size // max(n_size, 1)
+    for n in prange(n_size):
+        for k in range(n * per_image, (n + 1) * per_image):
+            flat[where[k]] += share[k]
     return x_bar
 
 

@@ -1,0 +1,58 @@
+"""How the runtime's kernels share a batch among the cores.
+
+A kernel splits its batch into chunks of a fixed number of images (or rows) and runs the chunks
+in a numba ``prange`` loop, on numba's threads (``NUMBA_NUM_THREADS``, every core by default).
+Chunks have a fixed size, not one per thread, so results do not depend on the number of
+threads: a sum over the batch adds the chunks' partial sums in chunk order.
+
+Inside a chunk the matrix products are BLAS calls, which must then run single-threaded: a
+multithreaded BLAS called from several threads at once makes them wait on one another (a
+LeNet-5 step went from 3 ms to 40 ms). So importing the runtime sets the BLAS that numba calls
+(SciPy's) to one thread, with ``threadpoolctl``; NumPy's own BLAS is left as it is, unless
+SciPy shares it.
+"""
+from pathlib import Path
+
+from numba import config, njit
+
+# numba's parallel compilation, for prange loops only (turning NumPy expressions into parallel
+# loops as well makes each kernel slower to compile, for nothing here)
+PRANGE_ONLY = {"prange": True, "numpy": False, "comprehension": False, "reduction": False,
+               "setitem": False, "stencil": False, "fusion": False}
+IMAGES_PER_CHUNK = 8      # a LeNet-5 conv1 chunk's patch matrix: 8 x 784 x 25 floats, 627 KB
+ROWS_PER_CHUNK = 16       # the fewest rows of a matrix product's chunk
+THREADS = config.NUMBA_NUM_THREADS   # a product with no sum across chunks: one per thread
+
+
+@njit(cache=True)
+def chunk_count(size, per_chunk):
+    """The number of chunks of ``per_chunk`` that ``size`` items make (the last one shorter)."""
+    return (size + per_chunk - 1) // per_chunk
+
+
+@njit(cache=True)
+def chunk_bounds(chunk, size, per_chunk):
+    """[start, stop) of chunk number ``chunk``."""
+    start = chunk * per_chunk
+    return start, min(size, start + per_chunk)
+
+
+def blas_called_by_numba():
+    """threadpoolctl's controllers of the BLAS libraries numba's matrix products call: the ones
+    SciPy ships, else (SciPy linked to a shared BLAS) every BLAS library loaded."""
+    import scipy
+    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's BLAS)
+    from threadpoolctl import ThreadpoolController
+
+    libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+    package = Path(scipy.__file__).resolve().parent
+    homes = (package, package.parent / "scipy.libs")
+    own = [library for library in libraries
+           if any(home in Path(library.filepath).resolve().parents for home in homes)]
+    return own or libraries
+
+
+def single_threaded_blas():
+    """Set the BLAS that numba calls to one thread (see the module's docstring)."""
+    for library in blas_called_by_numba():
+        library.set_num_threads(1)
