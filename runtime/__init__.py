@@ -13,7 +13,7 @@ compiled as one function.
 import numpy as np
 
 from . import rules  # noqa: F401  (registers the derivative rules)
-from .batches import single_threaded_blas
+from .batches import prepare_threads
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import dense
@@ -30,7 +30,7 @@ from .mnist import load_mnist  # noqa: E402
 from .models import Sequential  # noqa: E402
 from .optimizers import SGD, Adam  # noqa: E402
 
-single_threaded_blas()  # the kernels share batches among the cores (see batches)
+prepare_threads()  # the kernels share batches among the cores (see batches)
 
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise

@@ -10,10 +10,14 @@ multithreaded BLAS called from several threads at once makes them wait on one an
 LeNet-5 step went from 3 ms to 40 ms). So importing the runtime sets the BLAS that numba calls
 (SciPy's) to one thread, with ``threadpoolctl``; NumPy's own BLAS is left as it is, unless
 SciPy shares it.
+
+numba starts its threads when a parallel kernel is compiled or loaded from its cache, but not
+when compiled code that calls one (a generated derivative) is loaded from the cache, which then
+crashes (numba issue 8578): importing the runtime starts them.
 """
 from pathlib import Path
 
-from numba import config, njit
+from numba import config, get_num_threads, njit
 
 # numba's parallel compilation, for prange loops only (turning NumPy expressions into parallel
 # loops as well makes each kernel slower to compile, for nothing here)
@@ -52,7 +56,9 @@ def blas_called_by_numba():
     return own or libraries
 
 
-def single_threaded_blas():
-    """Set the BLAS that numba calls to one thread (see the module's docstring)."""
+def prepare_threads():
+    """Start numba's threads and set the BLAS that numba calls to one thread (see the module's
+    docstring)."""
+    get_num_threads()          # starts the threads
     for library in blas_called_by_numba():
         library.set_num_threads(1)

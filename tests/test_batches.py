@@ -136,3 +136,17 @@ print(json.dumps([[before[path], threads] for path, threads in blas().items()
     assert result.returncode == 0, result.stderr
     for before, after in json.loads(result.stdout.splitlines()[-1]):
         assert after == before
+
+
+def test_importing_the_runtime_starts_numbas_threads():
+    # compiled code calling a kernel, loaded from numba's cache, does not start them and
+    # crashes in the kernel's parallel loop (numba issue 8578)
+    script = """
+import numba.np.ufunc.parallel as parallel
+before = parallel._is_initialized
+import adcompiler.runtime
+print(before, parallel._is_initialized)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
