@@ -8,6 +8,8 @@ patch matrix is laid out so that its inner loops copy contiguous runs of the inp
 - *by column* (one row per output pixel, ``KH*KW*C`` columns): runs of ``KW*C`` input values;
 - *by row* (one row per kernel tap, one column per output pixel): runs of a whole output row,
   when ``C*s == 1`` (single-channel input at stride 1, the first layer of a network).
+A single-channel input at stride 1 is convolved without patches (``one_channel``): its forward
+pass adds shifted copies of the padded input planes, a long contiguous run per tap.
 Offsets are unsigned so that numba drops its negative-index checks and vectorizes the copies.
 """
 import numpy as np
@@ -166,6 +168,54 @@ def scatter_columns(cols, shape, kh_size, kw_size, sh, sw, out_h, out_w, pad_top
 
 
 @njit(cache=True)
+def padded_planes(x, kh_size, kw_size, out_h, out_w, top, left):
+    """A one-channel ``x`` with its zero padding, as flat (n, out_h + KH - 1, out_w + KW - 1)
+    planes: at stride 1, tap (kh, kw) of output (oh, ow) is element (oh + kh, ow + kw)."""
+    n_size, h, w, _ = x.shape
+    hp, wp = out_h + kh_size - 1, out_w + kw_size - 1
+    flat = np.ascontiguousarray(x).ravel()
+    planes = np.zeros(n_size * hp * wp, x.dtype)
+    a, b = max(0, left), min(wp, w + left)
+    for n in range(n_size):
+        for i in range(max(0, top), min(hp, h + top)):
+            target = uint64((n * hp + i) * wp + a)
+            source = uint64((n * h + i - top) * w + a - left)
+            for j in range(uint64(max(b - a, 0))):
+                planes[target + j] = flat[source + j]
+    return planes
+
+
+@njit(cache=True)
+def one_channel(x, kernel, out_h, out_w, top, left):
+    """conv2d of a one-channel ``x`` at stride 1, without patches: on the padded planes, a
+    tap's share of an output plane is the input plane shifted by the tap, so each tap adds one
+    long contiguous run (outputs computed on the padded width, the extra columns dropped)."""
+    n_size = x.shape[0]
+    kh_size, kw_size, _, o_size = kernel.shape
+    hp, wp = out_h + kh_size - 1, out_w + kw_size - 1
+    planes = padded_planes(x, kh_size, kw_size, out_h, out_w, top, left)
+    grid = out_h * wp
+    span = uint64((out_h - 1) * wp + out_w)
+    sums = np.zeros(n_size * o_size * grid, x.dtype)
+    for n in range(n_size):
+        for o in range(o_size):
+            target = uint64((n * o_size + o) * grid)
+            for kh in range(kh_size):
+                for kw in range(kw_size):
+                    weight = kernel[kh, kw, 0, o]
+                    source = uint64(n * hp * wp + kh * wp + kw)
+                    for q in range(span):
+                        sums[target + q] += weight * planes[source + q]
+    y = np.empty((n_size, out_h, out_w, o_size), x.dtype)
+    for n in range(n_size):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for o in range(o_size):
+                    y[n, oh, ow, o] = sums[(n * o_size + o) * grid + oh * wp + ow]
+    return y
+
+
+@njit(cache=True)
 def _taps(kernel):
     """The kernel as a (KH*KW*C, O) matrix."""
     kh, kw, c, o = kernel.shape
@@ -201,6 +251,8 @@ def _conv2d_in_chunks(x, kernel, strides, padding):
 @njit(cache=True)
 def _conv2d_chunk(x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
+    if x.shape[3] == 1 and sh == 1 and sw == 1:
+        return one_channel(x, kernel, out_h, out_w, top, left)
     if x.shape[3] * sw == 1:
         y = np.dot(by_row(x, kh, kw, sh, sw, out_h, out_w, top, left).T, _taps(kernel))
     else:

@@ -21,7 +21,10 @@ pooling = importlib.import_module("adcompiler.runtime.pooling")
 
 BATCHES = [1, IMAGES_PER_CHUNK - 1, IMAGES_PER_CHUNK, IMAGES_PER_CHUNK + 1,
            2 * IMAGES_PER_CHUNK + 3]
-CONVOLUTIONS = [((6, 6, 1), (3, 3, 1, 2), (1, 1), "SAME"),     # one channel at stride 1: by rows
+CONVOLUTIONS = [((6, 6, 1), (3, 3, 1, 2), (1, 1), "SAME"),     # one channel at stride 1:
+                ((2, 3, 1), (3, 4, 1, 2), (1, 1), "SAME"),     # no patches
+                ((5, 4, 1), (2, 3, 1, 3), (1, 1), "VALID"),
+                ((7, 6, 1), (3, 2, 1, 2), (2, 1), "SAME"),     # patches by rows
                 ((7, 5, 3), (2, 3, 3, 4), (2, 1), "VALID")]    # patches by columns
 
 
