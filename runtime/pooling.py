@@ -102,35 +102,50 @@ def _max_pool2d(x, pool_size, strides, padding):
     return y
 
 
+@njit(cache=True)
+def _first_maximum(flat, corner, rows, columns, row_step, column_step):
+    """The flat index of the first maximum of the window whose first element is at ``corner``
+    (unsigned offsets let numba skip index checks)."""
+    at = corner
+    best = flat[at]
+    for i in range(rows):
+        for j in range(columns):
+            candidate = corner + i * row_step + j * column_step
+            value = flat[candidate]
+            better = value > best   # selects, not branches
+            best = value if better else best
+            at = candidate if better else at
+    return at
+
+
+@njit(cache=True)
+def _image_maxima(flat, n, shape, window, where):
+    """Into ``where``, for each output element of image ``n`` (channels last), the flat index
+    into ``x`` of its window's first maximal element in row-major order."""
+    ph, pw, sh, sw, out_h, out_w, top, left = window
+    h, w, c_size = shape[1], shape[2], shape[3]
+    row_step, column_step = uint64(w * c_size), uint64(c_size)
+    k = 0
+    for oh in range(out_h):
+        h0, h1 = window_bounds(oh, sh, top, ph, h)
+        for ow in range(out_w):
+            w0, w1 = window_bounds(ow, sw, left, pw, w)
+            corner = uint64(((n * h + h0) * w + w0) * c_size)
+            for c in range(uint64(c_size)):
+                where[k] = _first_maximum(flat, corner + c, uint64(h1 - h0), uint64(w1 - w0),
+                                          row_step, column_step)
+                k += 1
+
+
 @njit(parallel=PRANGE_ONLY, cache=True)
 def first_maxima(x, pool_size, strides, padding):
-    """For each output element, the flat index into ``x`` of its window's first maximal
-    element in row-major order (flat, unsigned offsets let numba skip index checks); the
-    images are shared among the cores."""
-    ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
-    n_size, h, w, c_size = x.shape
+    """``_image_maxima`` of every image, the images shared among the cores."""
+    window = geometry(x, pool_size, strides, padding)
     flat = np.ascontiguousarray(x).ravel()
-    where = np.empty(n_size * out_h * out_w * c_size, np.uint64)
-    row_step, column_step = uint64(w * c_size), uint64(c_size)
-    for n in prange(n_size):
-        k = n * out_h * out_w * c_size
-        for oh in range(out_h):
-            h0, h1 = window_bounds(oh, sh, top, ph, h)
-            for ow in range(out_w):
-                w0, w1 = window_bounds(ow, sw, left, pw, w)
-                corner = uint64(((n * h + h0) * w + w0) * c_size)
-                for c in range(uint64(c_size)):
-                    at = corner + c
-                    best = flat[at]
-                    for i in range(uint64(h1 - h0)):
-                        for j in range(uint64(w1 - w0)):
-                            candidate = corner + c + i * row_step + j * column_step
-                            value = flat[candidate]
-                            better = value > best   # selects, not branches
-                            best = value if better else best
-                            at = candidate if better else at
-                    where[k] = at
-                    k += 1
+    per_image = window[4] * window[5] * x.shape[3]
+    where = np.empty(x.shape[0] * per_image, np.uint64)
+    for n in prange(x.shape[0]):
+        _image_maxima(flat, n, x.shape, window, where[n * per_image:(n + 1) * per_image])
     return where
 
 
@@ -139,14 +154,19 @@ def first_maxima(x, pool_size, strides, padding):
 def max_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
     """x's share of ``y = max_pool2d(x)``: each window's adjoint to its first maximum (image by
     image, on all cores: an image's windows write only into that image)."""
-    where = first_maxima(x, pool_size, strides, padding)
-    x_bar = np.zeros(x.shape, x.dtype)
-    flat, share = x_bar.ravel(), np.ascontiguousarray(y_bar).ravel()
-    n_size = x.shape[0]
-    per_image = where.size // max(n_size, 1)
-    for n in prange(n_size):
-        for k in range(n * per_image, (n + 1) * per_image):
-            flat[where[k]] += share[k]
+    window = geometry(x, pool_size, strides, padding)
+    flat = np.ascontiguousarray(x).ravel()
+    share = np.ascontiguousarray(y_bar).ravel()
+    x_bar = np.empty(x.shape, x.dtype)
+    out = x_bar.ravel()
+    image = x.shape[1] * x.shape[2] * x.shape[3]
+    per_image = window[4] * window[5] * x.shape[3]
+    for n in prange(x.shape[0]):
+        where = np.empty(per_image, np.uint64)
+        _image_maxima(flat, n, x.shape, window, where)
+        out[n * image:(n + 1) * image] = 0
+        for k in range(per_image):
+            out[where[k]] += share[n * per_image + k]
     return x_bar
 
 
