@@ -14,6 +14,7 @@ import numpy as np
 
 from . import rules  # noqa: F401  (registers the derivative rules)
 from .batches import prepare_threads
+from .memory import keep_freed_memory
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import dense
@@ -31,6 +32,7 @@ from .models import Sequential  # noqa: E402
 from .optimizers import SGD, Adam  # noqa: E402
 
 prepare_threads()  # the kernels share batches among the cores (see batches)
+keep_freed_memory()  # for the next step's arrays (see memory)
 
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise
