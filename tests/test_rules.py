@@ -1,10 +1,12 @@
 """Every built-in derivative rule against central finite differences, jit and pure Python."""
 import math
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from adcompiler.support import unbroadcast
 from gradcheck import arrays, broadcast_shapes, check_both_modes, shapes
 
 EXAMPLES = settings(max_examples=5, deadline=None)
@@ -92,6 +94,19 @@ def test_binary_broadcast(f, data):
     a = data.draw(arrays(shape_a, *domain.get("a", (-2, 2))))
     b = data.draw(arrays(shape_b, *domain.get("b", (-2, 2))))
     check_both_modes(f, (a, b), wrt=(0, 1))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(0, 70), inner=st.integers(1, 70), lead=st.integers(1, 3),
+       seed=st.integers(0, 2 ** 31))
+def test_compiled_sums_over_leading_axes(rows, inner, lead, seed):
+    # the adjoint of adding a bias: the compiled sum over rows (many rows side by side)
+    g = np.random.default_rng(seed).standard_normal((lead, rows, inner))
+    summed = unbroadcast_compiled(g, np.zeros(inner))
+    np.testing.assert_allclose(summed, g.sum(axis=(0, 1)), rtol=1e-12, atol=1e-12)
+
+
+unbroadcast_compiled = numba.njit(lambda g, like: unbroadcast(g, like))
 
 
 def where(c, a, b):

@@ -204,6 +204,8 @@ def _unbroadcast_into(g, out_shape):
     for n in out_shape:
         size *= n
     out = np.zeros(size, g.dtype)
+    if size > 0 and _is_suffix(out_shape, g.shape):     # summed over leading axes only
+        return _sum_rows(g.ravel(), out)
     stride = np.zeros(ng, np.int64)      # out's flat stride for each axis of g (0 if summed)
     step = 1
     for k in range(nl - 1, -1, -1):
@@ -224,6 +226,37 @@ def _unbroadcast_into(g, out_shape):
             pos -= stride[k] * counter[k]
             counter[k] = 0
             k -= 1
+    return out
+
+
+@njit(cache=True)
+def _is_suffix(shape, of):
+    """Whether ``shape`` is the trailing part of the shape ``of``."""
+    lead = len(of) - len(shape)
+    if lead < 0:
+        return False
+    for k in range(len(shape)):
+        if shape[k] != of[lead + k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def _sum_rows(flat, out):
+    """``out`` plus the sum of ``flat``'s rows of ``out.size``: several rows side by side at a
+    time (a wide, contiguous accumulator numba vectorizes), folded at the end."""
+    size = out.size
+    side = 32 if size < 64 else 1      # a width that is a multiple of the vectors' lanes
+    width = side * size
+    wide = np.zeros(width, flat.dtype)
+    whole = flat.size - flat.size % width
+    for start in range(0, whole, width):
+        for j in range(width):
+            wide[j] += flat[start + j]
+    for j in range(width):
+        out[j % size] += wide[j]
+    for k in range(whole, flat.size):
+        out[(k - whole) % size] += flat[k]
     return out
 
 
