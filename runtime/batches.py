@@ -14,7 +14,15 @@ SciPy shares it.
 numba starts its threads when a parallel kernel is compiled or loaded from its cache, but not
 when compiled code that calls one (a generated derivative) is loaded from the cache, which then
 crashes (numba issue 8578): importing the runtime starts them.
+
+The threads are Intel TBB's when the ``tbb`` package is installed (a dependency on Linux):
+GNU OpenMP's, numba's other choice, cannot run a kernel in a process forked after they started
+(``multiprocessing``'s default on Linux: the child stops, "fork() called from a process already
+using GNU OpenMP"). pip puts TBB's library in the environment's ``lib``, where numba does not
+look, so the runtime loads it from there before starting the threads.
 """
+import ctypes
+import sys
 from pathlib import Path
 
 from numba import config, get_num_threads, njit
@@ -57,8 +65,11 @@ def blas_called_by_numba():
 
 
 def prepare_threads():
-    """Start numba's threads and set the BLAS that numba calls to one thread (see the module's
-    docstring)."""
+    """Start numba's threads (TBB's where installed) and set the BLAS that numba calls to one
+    thread (see the module's docstring)."""
+    tbb = Path(sys.prefix) / "lib" / "libtbb.so.12"
+    if config.THREADING_LAYER == "default" and tbb.exists():
+        ctypes.CDLL(str(tbb), mode=ctypes.RTLD_GLOBAL)     # found by name from now on
     get_num_threads()          # starts the threads
     for library in blas_called_by_numba():
         library.set_num_threads(1)

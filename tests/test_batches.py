@@ -3,6 +3,7 @@ against NumPy references and finite differences; results that do not depend on t
 threads; the BLAS numba calls set to one thread, NumPy's left alone."""
 import importlib
 import json
+import os
 import subprocess
 import sys
 
@@ -153,3 +154,24 @@ print(before, parallel._is_initialized)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork")
+def test_a_forked_process_runs_the_kernels():
+    # multiprocessing's default on Linux; GNU OpenMP's threads would stop the child
+    script = """
+import os
+import numpy as np
+from adcompiler.runtime import conv2d
+x, k = np.ones((17, 6, 6, 1)), np.ones((3, 3, 1, 2))
+expected = conv2d(x, k, 1, "SAME").sum()
+child = os.fork()
+if child == 0:
+    os._exit(0 if conv2d(x, k, 1, "SAME").sum() == expected else 1)
+_, status = os.waitpid(child, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "0", result.stderr
