@@ -17,8 +17,8 @@ from .reductions import (extremum_adjoint, mean_adjoint, prod_adjoint, reduce_ma
 from .stop import stop_gradient
 from .values import (add_like, as_float, atleast_1d, atleast_2d, atleast_3d, broadcast_like,
                      cast_like, clip, copy_of, keep_dtype, log_or_zero, ones_like, reshape,
-                     reshape_like, sort_like, squeeze, stacked, unbroadcast, unsort, weak,
-                     zeros_like)
+                     reshape_like, sort_like, squeeze, stacked, unsort, weak, zeros_like)
+from .unbroadcasting import unbroadcast
 
 __all__ = [
     "zeros_like", "ones_like", "cast_like", "unbroadcast", "reshape_like", "clip",
