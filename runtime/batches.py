@@ -1,9 +1,10 @@
 """How the runtime's kernels share a batch among the cores.
 
-A kernel splits its batch into chunks of a fixed number of images (or rows) and runs the chunks
-in a numba ``prange`` loop, on numba's threads (``NUMBA_NUM_THREADS``, every core by default).
-Chunks have a fixed size, not one per thread, so results do not depend on the number of
-threads: a sum over the batch adds the chunks' partial sums in chunk order.
+A kernel splits its batch into chunks and runs the chunks in a numba ``prange`` loop, on
+numba's threads (``NUMBA_NUM_THREADS``, every core by default). Where the chunks' results are
+summed (a convolution kernel's adjoint), chunks have a fixed size, not one per thread, so results
+do not depend on the number of threads: the partial sums are added in chunk order. A matrix
+product, whose chunks' rows are independent, takes one block of rows per thread.
 
 Inside a chunk the matrix products are BLAS calls, which must then run single-threaded: a
 multithreaded BLAS called from several threads at once makes them wait on one another (a
