@@ -10,6 +10,7 @@ from numba import njit
 from adcompiler.rules import importable
 
 from .entry import operation
+from .unlinked import unlinked
 
 
 @operation({"x": None})
@@ -22,6 +23,7 @@ def relu(x):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def relu_adjoint(y_bar, x):
     """``y_bar`` where ``x > 0``, else 0 (relu'(0) = 0)."""
@@ -42,6 +44,7 @@ def leaky_relu(x, alpha=0.2):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def leaky_relu_adjoint(y_bar, x, alpha):
     """``y_bar`` where ``x > 0``, else ``alpha * y_bar`` (the slope at 0 is alpha)."""
@@ -66,6 +69,7 @@ def sigmoid(x):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def sigmoid_adjoint(y_bar, y):
     """``y_bar * y * (1 - y)``."""
@@ -114,6 +118,7 @@ def softmax(x, axis=-1):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def softmax_adjoint(y_bar, y, axis):
     """``y * (y_bar - sum(y_bar * y))`` along ``axis`` (its Jacobian is symmetric, so this is
@@ -150,6 +155,7 @@ def log_softmax(x, axis=-1):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def log_softmax_adjoint(y_bar, y, axis):
     """``y_bar - exp(y) * sum(y_bar)`` along ``axis``."""
@@ -166,6 +172,7 @@ def log_softmax_adjoint(y_bar, y, axis):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def log_softmax_tangent(x_dot, y, axis):
     """``x_dot - sum(exp(y) * x_dot)`` along ``axis``."""

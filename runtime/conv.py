@@ -20,6 +20,7 @@ from adcompiler.rules import importable
 from .batches import PRANGE_ONLY, IMAGES_PER_CHUNK, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
 from .geometry import is_same, output_size, pair
+from .unlinked import unlinked
 
 
 @njit(cache=True)
@@ -237,6 +238,7 @@ def conv2d(x, kernel, strides=1, padding="VALID"):
     return _conv2d_in_chunks(x, kernel, strides, padding)
 
 
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def _conv2d_in_chunks(x, kernel, strides, padding):
     sh, sw, out_h, out_w, top, left = geometry(x, kernel, strides, padding)
@@ -248,6 +250,7 @@ def _conv2d_in_chunks(x, kernel, strides, padding):
     return y
 
 
+@unlinked
 @njit(cache=True)
 def _conv2d_chunk(x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
@@ -261,6 +264,7 @@ def _conv2d_chunk(x, kernel, sh, sw, out_h, out_w, top, left):
 
 
 @importable
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def conv2d_adjoint_x(y_bar, x, kernel, strides, padding):
     """x's share of ``y = conv2d(x, kernel)``: the patches' adjoint scattered back."""
@@ -274,6 +278,7 @@ def conv2d_adjoint_x(y_bar, x, kernel, strides, padding):
     return x_bar
 
 
+@unlinked
 @njit(cache=True)
 def _adjoint_x_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
@@ -285,6 +290,7 @@ def _adjoint_x_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
 
 
 @importable
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding):
     """The kernel's share of ``y = conv2d(x, kernel)``: patchesᵀ · y_bar, summed over chunks."""
@@ -302,6 +308,7 @@ def conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding):
     return kernel_bar
 
 
+@unlinked
 @njit(cache=True)
 def _adjoint_kernel_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]

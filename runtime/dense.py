@@ -8,6 +8,7 @@ from adcompiler.rules import importable
 
 from .batches import PRANGE_ONLY, ROWS_PER_CHUNK, THREADS, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
+from .unlinked import unlinked
 
 
 @njit(cache=True)
@@ -17,6 +18,7 @@ def as_rows(x, width):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def dense_linear(x, w):
     """``x @ w`` over the last axis of ``x``."""
@@ -27,6 +29,7 @@ def dense_linear(x, w):
     return y.reshape(x.shape[:-1] + (w.shape[1],))
 
 
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def _products(a, b):
     """``a @ b``, one block of ``a``'s rows per thread."""
@@ -53,6 +56,7 @@ def dense(x, w, b):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def dense_adjoint_x(y_bar, x, w):
     """x's share of ``y = x @ w + b``: ``y_bar @ w.T``."""
@@ -61,6 +65,7 @@ def dense_adjoint_x(y_bar, x, w):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def dense_adjoint_w(y_bar, x, w):
     """w's share of ``y = x @ w + b``: ``x.T @ y_bar`` over every batch axis."""
@@ -69,6 +74,7 @@ def dense_adjoint_w(y_bar, x, w):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def dense_adjoint_b(y_bar, b):
     """b's share of ``y = x @ w + b``: ``y_bar`` summed over every batch axis."""
@@ -81,6 +87,7 @@ def dense_adjoint_b(y_bar, b):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def dense_bias(b_dot, y):
     """``b_dot`` repeated over the batch axes of ``y``: the bias's part of y's tangent."""

@@ -3,7 +3,8 @@ compiled (generated) code alike, with the same checks on both paths.
 
 From Python, a wrapper checks the array arguments' ranks and dtypes and calls the body compiled
 with ``njit(cache=True)``; inside numba code, an ``@overload`` twin makes the same checks while
-typing and calls the same compiled body (inlining it would recompile it in every caller).
+typing and calls the same compiled body by address (``unlinked``: linking it would compile it
+again in every caller).
 Value checks (shapes that must agree, padding names) live in the body, so they run on both paths.
 """
 import functools
@@ -17,6 +18,7 @@ from numba.extending import overload
 from adcompiler.rules import importable
 
 from .geometry import pair, strides_or
+from .unlinked import forwarder
 
 FLOATS = (np.float32, np.float64)
 
@@ -54,7 +56,7 @@ def operation(ranks, same_dtype=(), scalar_like=None, canonical=None, labels=())
             return result
 
         public.__signature__ = signature
-        forward = _forwarder(compiled, signature, arguments)
+        forward = forwarder(compiled, signature, arguments, _NAMESPACE)
 
         def typer(*args, **kwargs):
             check(signature.bind_partial(*args, **kwargs).arguments, _check_type, TypingError)
@@ -72,14 +74,6 @@ def _canonical_arguments(signature, ranks, canonical):
     """The text of the arguments passed to the compiled body."""
     return ", ".join(canonical.get(p, f"np.ascontiguousarray({p})" if p in ranks else p)
                      for p in signature.parameters)
-
-
-def _forwarder(compiled, signature, arguments):
-    """``def f(<signature>): return compiled(<canonical arguments>)``: what compiled code
-    inlines, so that the kernel itself is compiled (and cached) once, not in every caller."""
-    namespace = dict(_NAMESPACE, compiled=compiled)
-    exec(f"def forward{signature}:\n    return compiled({arguments})\n", namespace)
-    return namespace["forward"]
 
 
 def _accepts(accepted, ndim):

@@ -13,6 +13,7 @@ from numba.extending import overload
 from adcompiler.rules import importable
 
 from .entry import operation
+from .unlinked import unlinked
 
 EPSILON = 1e-7
 
@@ -36,6 +37,7 @@ def same_shapes(name, y_true, y_pred):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def inner(a, b):
     """``sum(a * b)``: a loss's tangent from its gradient and an input's tangent."""
@@ -58,6 +60,7 @@ def mse(y_true, y_pred):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def mse_adjoint(loss_bar, wrt, other):
     """``wrt``'s share of ``mse``, the other input being ``other``: 2 (wrt - other) / size."""
@@ -81,6 +84,7 @@ def mae(y_true, y_pred):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def mae_adjoint(loss_bar, wrt, other):
     """``wrt``'s share of ``mae``: sign(wrt - other) / size, with sign(0) = 0."""
@@ -115,6 +119,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def binary_crossentropy_adjoint_pred(loss_bar, y_true, y_pred, from_logits):
     """y_pred's share: (sigmoid(z) - t) / size for logits z; for probabilities
@@ -135,6 +140,7 @@ def binary_crossentropy_adjoint_pred(loss_bar, y_true, y_pred, from_logits):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def binary_crossentropy_adjoint_true(loss_bar, y_true, y_pred, from_logits):
     """y_true's share: -z / size for logits z; log((1 - p) / p) / size for probabilities."""
@@ -193,6 +199,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def sparse_categorical_crossentropy_adjoint(loss_bar, y_true, y_pred, from_logits):
     """y_pred's share: (softmax - one_hot(label)) / samples for logits, times 1 / p inside the

@@ -16,6 +16,7 @@ from adcompiler.rules import importable
 from .batches import PRANGE_ONLY
 from .entry import operation
 from .geometry import is_same, output_size, pair, strides_or, window_bounds
+from .unlinked import unlinked
 
 
 WINDOW = {"pool_size": "pair(pool_size)", "strides": "strides_or(strides, pool_size)"}
@@ -56,6 +57,7 @@ def avg_pool2d(x, pool_size=2, strides=None, padding="VALID"):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def avg_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
     """x's share of ``y = avg_pool2d(x)``: each window's adjoint spread evenly over it."""
@@ -83,6 +85,7 @@ def max_pool2d(x, pool_size=2, strides=None, padding="VALID"):
     return _max_pool2d(x, pool_size, strides, padding)
 
 
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def _max_pool2d(x, pool_size, strides, padding):
     ph, pw, sh, sw, out_h, out_w, top, left = geometry(x, pool_size, strides, padding)
@@ -150,6 +153,7 @@ def first_maxima(x, pool_size, strides, padding):
 
 
 @importable
+@unlinked
 @njit(parallel=PRANGE_ONLY, cache=True)
 def max_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
     """x's share of ``y = max_pool2d(x)``: each window's adjoint to its first maximum (image by
@@ -171,6 +175,7 @@ def max_pool2d_adjoint(y_bar, x, pool_size, strides, padding):
 
 
 @importable
+@unlinked
 @njit(cache=True)
 def max_pool2d_tangent(x_dot, x, pool_size, strides, padding):
     """The tangent of ``y = max_pool2d(x)``: each window's tangent at its first maximum."""

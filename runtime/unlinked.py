@@ -1,0 +1,109 @@
+"""Kernels that compiled code calls by address, instead of linking a copy into itself.
+
+numba links every function a compiled function calls into that function's own module, then
+optimizes and translates the whole module again: a network's training step calling the
+convolution kernels through three levels of generated functions compiled each kernel four more
+times (47 of the step's 52 s of compiling, with the kernels themselves cached). A call made
+here compiles the kernel for its argument types once, on its own (cached by numba like any
+kernel), gives the address of the result a name made of the kernel's name and types, and
+declares that name in the caller, which LLVM resolves when it loads the caller's code.
+
+A caller loaded from numba's cache in a new process finds the name again: loading the kernel
+and naming its address is recorded among the "reload" steps numba runs before it loads the
+caller's cached code (the same list numba keeps for its parallel loops' threads).
+"""
+import functools
+import hashlib
+import importlib
+import inspect
+
+import llvmlite.binding as llvm
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
+
+_KERNELS = {}       # (module, qualified name) -> numba dispatcher
+
+
+def unlinked(dispatcher):
+    """The numba ``dispatcher`` as a function callable from Python, and from compiled code by
+    address (see the module's docstring)."""
+    signature = inspect.signature(dispatcher.py_func)
+
+    @functools.wraps(dispatcher.py_func)
+    def public(*args, **kwargs):
+        return dispatcher(*args, **kwargs)
+
+    forward = forwarder(dispatcher, signature, ", ".join(signature.parameters))
+    overload(public, strict=False)(lambda *args, **kwargs: forward)
+    return public
+
+
+def forwarder(dispatcher, signature, arguments, namespace=None):
+    """``def forward(<signature>): return <dispatcher>(<arguments>)``, the call made by address:
+    what compiled code calling the kernel compiles in its place. ``arguments`` is Python text
+    in the parameters and ``namespace``'s names."""
+    _register(dispatcher)
+    namespace = dict(namespace or {}, _kernel_=dispatcher, _call_unlinked_=call_unlinked)
+    exec(f"def forward{signature}:\n    return _call_unlinked_(_kernel_, ({arguments},))\n",
+         namespace)
+    return namespace["forward"]
+
+
+def _register(dispatcher):
+    key = (dispatcher.py_func.__module__, dispatcher.py_func.__qualname__)
+    if _KERNELS.setdefault(key, dispatcher) is not dispatcher:
+        raise ValueError(f"a kernel named {key[0]}.{key[1]} is registered already")
+
+
+def _symbol(module, name, argtypes, restype):
+    """The name a compiled kernel's address is given: readable, and unique to its types."""
+    text = f"{module}.{name}({', '.join(map(str, argtypes))}) -> {restype}"
+    return f"adcompiler.kernel.{module}.{name}.{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def load(module, name, argtypes, restype=None):
+    """Compile (or load from numba's cache) kernel ``module.name`` for ``argtypes`` and name its
+    address; returns its signature. ``restype``, when given, is what the caller was compiled to
+    receive: a kernel now returning something else means the caller's cached code is stale."""
+    importlib.import_module(module)
+    dispatcher = _KERNELS[(module, name)]
+    if argtypes not in dispatcher.overloads:
+        dispatcher.compile(argtypes)
+    compiled = dispatcher.overloads[argtypes]
+    found = compiled.signature.return_type
+    if restype is not None and found != restype:
+        raise RuntimeError(f"compiled code calling {module}.{name} expects it to return "
+                           f"{restype}, but it now returns {found}: that code was cached "
+                           "before the kernel changed; clear numba's cache to rebuild it")
+    address = compiled.library.get_pointer_to_function(compiled.fndesc.mangled_name)
+    llvm.add_symbol(_symbol(module, name, argtypes, found), address)
+    return compiled.signature
+
+
+@intrinsic
+def call_unlinked(typingctx, kernel, args):
+    """``kernel(*args)`` by address; ``kernel`` a dispatcher registered here, ``args`` a tuple."""
+    dispatcher = kernel.dispatcher
+    module, name = dispatcher.py_func.__module__, dispatcher.py_func.__qualname__
+    argtypes = tuple(types.unliteral(t) for t in args.types)
+    target = load(module, name, argtypes)
+    restype = target.return_type
+
+    def codegen(context, builder, signature, values):
+        given = cgutils.unpack_tuple(builder, values[1])
+        given = [context.cast(builder, value, have, want)
+                 for value, have, want in zip(given, args.types, target.args)]
+        function = cgutils.get_or_insert_function(
+            builder.module, context.call_conv.get_function_type(restype, target.args),
+            _symbol(module, name, argtypes, restype))
+        status, result = context.call_conv.call_function(builder, function, restype,
+                                                         target.args, given)
+        with cgutils.if_unlikely(builder, status.is_error):
+            context.call_conv.return_status_propagate(builder, status)
+        # numba's private list of steps run before cached code is loaded (see the docstring)
+        context.active_code_library._reload_init.add(
+            functools.partial(load, module, name, argtypes, restype))
+        return result
+
+    return restype(kernel, args), codegen
