@@ -8,8 +8,10 @@ patch matrix is laid out so that its inner loops copy contiguous runs of the inp
 - *by column* (one row per output pixel, ``KH*KW*C`` columns): runs of ``KW*C`` input values;
 - *by row* (one row per kernel tap, one column per output pixel): runs of a whole output row,
   when ``C*s == 1`` (single-channel input at stride 1, the first layer of a network).
-A single-channel input at stride 1 is convolved without patches (``one_channel``): its forward
-pass adds shifted copies of the padded input planes, a long contiguous run per tap.
+A single-channel input at stride 1 is convolved without patches: its forward pass
+(``one_channel``) adds shifted copies of the padded input planes, a long contiguous run per
+tap, and its kernel's adjoint (``one_channel_kernel_adjoint``) is one long dot product per tap
+and output channel.
 Offsets are unsigned so that numba drops its negative-index checks and vectorizes the copies.
 """
 import numpy as np
@@ -217,6 +219,44 @@ def one_channel(x, kernel, out_h, out_w, top, left):
 
 
 @njit(cache=True)
+def one_channel_kernel_adjoint(y_bar, x, kh_size, kw_size, out_h, out_w, top, left):
+    """The kernel's adjoint for a one-channel ``x`` at stride 1, without patches: with ``y_bar``
+    spread on the padded width (zeros in the extra columns), tap (kh, kw)'s share for output
+    channel o is the dot product of the image's padded plane, shifted by the tap, with o's
+    spread plane: one contiguous run of ``out_h`` padded rows."""
+    n_size, o_size = x.shape[0], y_bar.shape[3]
+    hp, wp = out_h + kh_size - 1, out_w + kw_size - 1
+    planes = padded_planes(x, kh_size, kw_size, out_h, out_w, top, left)
+    grid = out_h * wp
+    spread = np.zeros(n_size * o_size * grid, x.dtype)
+    for n in range(n_size):
+        for oh in range(out_h):
+            for ow in range(out_w):
+                for o in range(o_size):
+                    spread[(n * o_size + o) * grid + oh * wp + ow] = y_bar[n, oh, ow, o]
+    span = uint64((out_h - 1) * wp + out_w)
+    kernel_bar = np.zeros((kh_size, kw_size, 1, o_size), x.dtype)
+    for n in range(n_size):
+        for o in range(o_size):
+            target = uint64((n * o_size + o) * grid)
+            for kh in range(kh_size):
+                for kw in range(kw_size):
+                    source = uint64(n * hp * wp + kh * wp + kw)
+                    kernel_bar[kh, kw, 0, o] += _dot(planes, source, spread, target, span)
+    return kernel_bar
+
+
+@njit(fastmath={"reassoc", "contract"}, cache=True)
+def _dot(a, a_start, b, b_start, length):
+    """The sum of ``a[a_start + q] * b[b_start + q]`` over ``q < length`` (at least 1), added
+    in whatever order vectorizes: the order is fixed by the compiled code, not by the run."""
+    total = a[a_start] * b[b_start]
+    for q in range(uint64(1), length):
+        total += a[a_start + q] * b[b_start + q]
+    return total
+
+
+@njit(cache=True)
 def _taps(kernel):
     """The kernel as a (KH*KW*C, O) matrix."""
     kh, kw, c, o = kernel.shape
@@ -312,6 +352,8 @@ def conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding):
 @njit(cache=True)
 def _adjoint_kernel_chunk(y_bar, x, kernel, sh, sw, out_h, out_w, top, left):
     kh, kw = kernel.shape[0], kernel.shape[1]
+    if x.shape[3] == 1 and sh == 1 and sw == 1:
+        return one_channel_kernel_adjoint(y_bar, x, kh, kw, out_h, out_w, top, left)
     pixels = _pixels(y_bar, x)
     if x.shape[3] * sw == 1:
         taps = np.dot(by_row(x, kh, kw, sh, sw, out_h, out_w, top, left), pixels)
