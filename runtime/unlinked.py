@@ -20,6 +20,7 @@ import inspect
 import llvmlite.binding as llvm
 from numba import types
 from numba.core import cgutils
+from numba.core.dispatcher import Dispatcher
 from numba.extending import intrinsic, overload
 
 _KERNELS = {}       # (module, qualified name) -> numba dispatcher
@@ -27,7 +28,9 @@ _KERNELS = {}       # (module, qualified name) -> numba dispatcher
 
 def unlinked(dispatcher):
     """The numba ``dispatcher`` as a function callable from Python, and from compiled code by
-    address (see the module's docstring)."""
+    address (see the module's docstring). With numba's JIT disabled, the function itself."""
+    if not isinstance(dispatcher, Dispatcher):      # NUMBA_DISABLE_JIT=1
+        return dispatcher
     signature = inspect.signature(dispatcher.py_func)
 
     @functools.wraps(dispatcher.py_func)
@@ -51,7 +54,8 @@ def forwarder(dispatcher, signature, arguments, namespace=None):
 
 
 def _register(dispatcher):
-    key = (dispatcher.py_func.__module__, dispatcher.py_func.__qualname__)
+    function = getattr(dispatcher, "py_func", dispatcher)   # a function: JIT disabled
+    key = (function.__module__, function.__qualname__)
     if _KERNELS.setdefault(key, dispatcher) is not dispatcher:
         raise ValueError(f"a kernel named {key[0]}.{key[1]} is registered already")
 

@@ -100,3 +100,24 @@ def test_a_kernel_name_is_registered_once():
     scaled_sines.__qualname__ = "conv2d"
     with pytest.raises(ValueError, match="registered already"):
         unlinked(njit(scaled_sines))
+
+
+def test_the_kernels_run_with_numbas_jit_disabled():
+    script = textwrap.dedent('''
+        import numpy as np
+        from adcompiler.runtime import conv
+        x = np.arange(72.0).reshape(2, 6, 6, 1) / 72
+        k = np.arange(18.0).reshape(3, 3, 1, 2) / 18
+        y_bar = np.ones((2, 6, 6, 2))
+        print(repr(float(conv.conv2d(x, k, 1, "SAME").sum())),
+              repr(float(conv.conv2d_adjoint_kernel(y_bar, x, k, (1, 1), "SAME").sum())))
+    ''')
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env=dict(os.environ, NUMBA_DISABLE_JIT="1"))
+    assert run.returncode == 0, run.stderr
+    x = np.arange(72.0).reshape(2, 6, 6, 1) / 72
+    k = np.arange(18.0).reshape(3, 3, 1, 2) / 18
+    from adcompiler.runtime import conv
+    expected = (conv2d(x, k, 1, "SAME").sum(),
+                conv.conv2d_adjoint_kernel(np.ones((2, 6, 6, 2)), x, k, (1, 1), "SAME").sum())
+    np.testing.assert_allclose([float(v) for v in run.stdout.split()], expected, rtol=1e-12)
