@@ -1,8 +1,10 @@
 """dense: ``x @ w + b`` over the last axis of ``x`` (any leading axes are the batch), with
 ``w`` of shape (inputs, units) and ``b`` of shape (units,), as Keras' Dense layer computes.
-Each product is split into chunks of rows shared among the cores (``batches``)."""
+Each product is split into chunks of rows shared among the cores (``batches``).
+
+bias_add: ``x + b`` over the last axis, as ``tf.nn.bias_add`` (a convolution layer's bias)."""
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from adcompiler.rules import importable
 
@@ -55,6 +57,39 @@ def dense(x, w, b):
     return y
 
 
+@operation({"x": (1, 2, 3, 4, 5), "b": 1}, same_dtype=("x", "b"))
+def bias_add(x, b):
+    """``x + b`` with ``b`` of shape (channels,) added along the last axis of ``x``."""
+    if x.shape[-1] != b.shape[0]:
+        raise ValueError("bias_add: x has " + str(x.shape[-1]) + " channels but b has "
+                         + str(b.shape[0]))
+    return _added_bias(x, b)
+
+
+@unlinked
+@njit(parallel=PRANGE_ONLY, cache=True)
+def _added_bias(x, b):
+    """``x + b`` in runs of whole rows at least 64 long, against ``b`` repeated as long: runs
+    that numba vectorizes, where a row (3 or 6 channels) is too short. A block per thread."""
+    units = b.shape[0]
+    run = _run_length(units)
+    repeated = np.empty(run, x.dtype)
+    for j in range(run):
+        repeated[j] = b[j % units]
+    flat, y = x.ravel(), np.empty(x.size, x.dtype)
+    runs = x.size // run
+    per_chunk = max(ROWS_PER_CHUNK, chunk_count(runs, THREADS))
+    for chunk in prange(chunk_count(runs, per_chunk)):
+        start, stop = chunk_bounds(chunk, runs, per_chunk)
+        for r in range(start, stop):
+            at = uint64(r * run)
+            for j in range(uint64(run)):
+                y[at + j] = flat[at + j] + repeated[j]
+    for k in range(runs * run, x.size):
+        y[k] = flat[k] + b[k % units]
+    return y.reshape(x.shape)
+
+
 @importable
 @unlinked
 @njit(cache=True)
@@ -77,13 +112,29 @@ def dense_adjoint_w(y_bar, x, w):
 @unlinked
 @njit(cache=True)
 def dense_adjoint_b(y_bar, b):
-    """b's share of ``y = x @ w + b``: ``y_bar`` summed over every batch axis."""
-    rows = as_rows(y_bar, b.shape[0])
-    grad = np.zeros(b.shape, b.dtype)
-    for i in range(rows.shape[0]):
-        for j in range(b.shape[0]):
-            grad[j] += rows[i, j]
+    """b's share of ``y = x @ w + b`` (or of ``bias_add``): ``y_bar`` summed over every batch
+    axis, in runs of whole rows summed side by side (as ``_added_bias`` adds them)."""
+    units = b.shape[0]
+    run = _run_length(units)
+    flat = np.ascontiguousarray(in_dtype_of(y_bar, b)).ravel()
+    sums = np.zeros(run, b.dtype)
+    runs = flat.size // run
+    for r in range(runs):
+        at = uint64(r * run)
+        for j in range(uint64(run)):
+            sums[j] += flat[at + j]
+    grad = np.zeros(units, b.dtype)
+    for j in range(run):
+        grad[j % units] += sums[j]
+    for k in range(runs * run, flat.size):
+        grad[k % units] += flat[k]
     return grad
+
+
+@njit(cache=True)
+def _run_length(units):
+    """The length of a run of whole rows of ``units`` values, at least 64 when rows are short."""
+    return max(1, 64 // units) * units
 
 
 @importable

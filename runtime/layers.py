@@ -13,7 +13,7 @@ import adcompiler as adc
 
 from . import activations as kernels, initializers
 from .conv import conv2d
-from .dense import dense
+from .dense import bias_add, dense
 from .pooling import avg_pool2d, max_pool2d
 
 _counts = {}
@@ -178,8 +178,8 @@ class Conv2D(Layer):
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
 
     def call(self, inputs):
-        return self.activation(conv2d(inputs, self.kernel, self.strides, self.padding)
-                               + self.bias)
+        return self.activation(bias_add(conv2d(inputs, self.kernel, self.strides,
+                                               self.padding), self.bias))
 
 
 class MaxPool2D(Layer):

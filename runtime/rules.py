@@ -13,7 +13,7 @@ from adcompiler.rules import Structure
 
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
-from .dense import dense
+from .dense import bias_add, dense
 from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
 from .pooling import avg_pool2d, max_pool2d
 
@@ -62,6 +62,17 @@ def _(y, x, w, b):
 @tangent(dense)
 def _(y, x, w, b):
     y_dot = dense_linear(x_dot, w) + dense_linear(x, w_dot) + dense_bias(b_dot, y)
+
+
+@rule(bias_add, rank="x")
+def _(y, x, b):
+    x_bar += y_bar
+    b_bar += dense_adjoint_b(y_bar, b)
+
+
+@tangent(bias_add)
+def _(y, x, b):
+    y_dot = x_dot + dense_bias(b_dot, y)
 
 
 @rule(relu, structure=Structure.ELEMENTWISE)

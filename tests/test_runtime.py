@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import adcompiler as adc
-from adcompiler.runtime import (avg_pool2d, binary_crossentropy, conv2d, dense, flatten,
-                                leaky_relu, log_softmax, mae, max_pool2d, mse, relu, sigmoid,
-                                softmax, sparse_categorical_crossentropy)
+from adcompiler.runtime import (avg_pool2d, bias_add, binary_crossentropy, conv2d, dense,
+                                flatten, leaky_relu, log_softmax, mae, max_pool2d, mse, relu,
+                                sigmoid, softmax, sparse_categorical_crossentropy)
 from gradcheck import check_both_modes
 
 EXAMPLES = settings(max_examples=4, deadline=None)
@@ -198,6 +198,28 @@ def test_dense(batch, inputs, units, seed):
         randn((units,), seed + 2)
     np.testing.assert_allclose(dense(x, w, b), x @ w + b, rtol=1e-12)
     check_both_modes(dense_loss, (x, w, b, randn(batch + (units,), seed + 3)), wrt=(0, 1, 2))
+
+
+def bias_add_loss(x, b, v):
+    return np.sum(bias_add(x, b) * v)
+
+
+@EXAMPLES
+@given(batch=st.sampled_from([(), (3,), (70,), (2, 5, 7)]),
+       channels=st.sampled_from([1, 3, 6, 70]), seed=st.integers(0, 2 ** 31))
+def test_bias_add(batch, channels, seed):
+    """Rows shorter and longer than the kernel's runs of 64 values, sizes that are not a whole
+    number of runs."""
+    x, b = randn(batch + (channels,), seed), randn((channels,), seed + 1)
+    np.testing.assert_array_equal(bias_add(x, b), x + b)
+    check_both_modes(bias_add_loss, (x, b, randn(batch + (channels,), seed + 2)), wrt=(0, 1))
+
+
+def test_bias_add_wants_as_many_channels_as_biases():
+    with pytest.raises(ValueError, match="x has 3 channels but b has 2"):
+        bias_add(np.ones((4, 3)), np.ones(2))
+    with pytest.raises(ValueError, match="bias_add: x must be"):
+        bias_add(np.array(1.0), np.ones(1))
 
 
 # ------------------------------------------------------------------ activations
