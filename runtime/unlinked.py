@@ -10,7 +10,11 @@ declares that name in the caller, which LLVM resolves when it loads the caller's
 
 A caller loaded from numba's cache in a new process finds the name again: loading the kernel
 and naming its address is recorded among the "reload" steps numba runs before it loads the
-caller's cached code (the same list numba keeps for its parallel loops' threads).
+caller's cached code (the same list numba keeps for its parallel loops' threads). A function
+that links the caller inherits its steps, and numba would lose them when the caller itself came
+from the cache: the function, cached in turn, then called address 0 in the next process (as
+numba's cached code calling parallel code fails to start its threads, numba issue 8578). So
+code rebuilt from the cache keeps its steps here (``_rebuild_keeping_reload_steps``).
 """
 import functools
 import hashlib
@@ -20,6 +24,7 @@ import inspect
 import llvmlite.binding as llvm
 from numba import types
 from numba.core import cgutils
+from numba.core.compiler import CompileResult
 from numba.core.dispatcher import Dispatcher
 from numba.extending import intrinsic, overload
 
@@ -111,3 +116,17 @@ def call_unlinked(typingctx, kernel, args):
         return result
 
     return restype(kernel, args), codegen
+
+
+def _rebuild_keeping_reload_steps(rebuild):
+    """numba's rebuilding of cached code, its reload steps kept on the rebuilt code library,
+    where functions linking it inherit them (numba keeps them only on the compile result)."""
+    @functools.wraps(rebuild)
+    def rebuilt(cls, *args, **kwargs):
+        result = rebuild(cls, *args, **kwargs)
+        result.library._reload_init.update(result.reload_init or ())
+        return result
+    return classmethod(rebuilt)
+
+
+CompileResult._rebuild = _rebuild_keeping_reload_steps(CompileResult._rebuild.__func__)

@@ -69,6 +69,40 @@ def test_a_cached_caller_finds_the_kernel_in_a_new_process(tmp_path):
     assert hits[0] == 0 and hits[1] >= 2        # compiled, then both loaded from the cache
 
 
+STAGED = KERNELS.replace("@njit(parallel=True, cache=True)", "@njit(cache=True)") + '''
+import sys
+
+@njit(cache=True)
+def inner(x):
+    return scaled_sines(x, 2, "sin").sum()
+
+@njit(cache=True)
+def outer(x):
+    return inner(x) + 1.0
+
+x = np.linspace(0.0, 3.0, 11)
+function = inner if sys.argv[1] == "inner" else outer
+value = function(x)
+assert np.isclose(value, 2 * np.sin(x).sum() + (sys.argv[1] == "outer")), value
+print(function.stats.cache_hits.get(function.signatures[0], 0))
+'''
+
+
+def test_a_caller_compiled_against_a_cached_callee_finds_the_kernel_in_a_new_process(tmp_path):
+    """The callee's steps to find its kernels, read from the cache, pass on to the caller that
+    links it and is cached in turn: the third process loads only the caller."""
+    (tmp_path / "staged.py").write_text(STAGED)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), NUMBA_OPT="1",
+               PYTHONPATH=os.pathsep.join([str(tmp_path), *sys.path]))
+    hits = []
+    for stage in ("inner", "outer", "outer"):
+        run = subprocess.run([sys.executable, str(tmp_path / "staged.py"), stage], env=env,
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert run.returncode == 0, (stage, run.returncode, run.stderr[-2000:])
+        hits.append(int(run.stdout.split()[-1]))
+    assert hits == [0, 0, 1]
+
+
 def test_the_callers_code_does_not_contain_the_kernel():
     @njit
     def caller(x, k):
