@@ -86,6 +86,8 @@ def load(module, name, argtypes, restype=None):
                            f"{restype}, but it now returns {found}: that code was cached "
                            "before the kernel changed; clear numba's cache to rebuild it")
     address = compiled.library.get_pointer_to_function(compiled.fndesc.mangled_name)
+    if not address:
+        raise RuntimeError(f"numba gave no address for the compiled {module}.{name}")
     llvm.add_symbol(_symbol(module, name, argtypes, found), address)
     return compiled.signature
 
