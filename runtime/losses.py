@@ -64,6 +64,7 @@ def mse(y_true, y_pred):
 @njit(cache=True)
 def mse_adjoint(loss_bar, wrt, other):
     """``wrt``'s share of ``mse``, the other input being ``other``: 2 (wrt - other) / size."""
+    same_shapes("mse", wrt, other)     # also here: the loss itself may not be computed
     out = np.empty(wrt.size, wrt.dtype)
     flat_other = other.ravel()
     scale = 2.0 * loss_bar / max(wrt.size, 1)
@@ -88,6 +89,7 @@ def mae(y_true, y_pred):
 @njit(cache=True)
 def mae_adjoint(loss_bar, wrt, other):
     """``wrt``'s share of ``mae``: sign(wrt - other) / size, with sign(0) = 0."""
+    same_shapes("mae", wrt, other)
     out = np.empty(wrt.size, wrt.dtype)
     flat_other = other.ravel()
     scale = loss_bar / max(wrt.size, 1)
@@ -124,6 +126,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
 def binary_crossentropy_adjoint_pred(loss_bar, y_true, y_pred, from_logits):
     """y_pred's share: (sigmoid(z) - t) / size for logits z; for probabilities
     (p - t) / (p (1 - p)) / size inside the clipping range, else 0."""
+    same_shapes("binary_crossentropy", y_true, y_pred)
     out = np.empty(y_pred.size, y_pred.dtype)
     flat_true = y_true.ravel()
     scale = loss_bar / max(y_pred.size, 1)
@@ -144,6 +147,7 @@ def binary_crossentropy_adjoint_pred(loss_bar, y_true, y_pred, from_logits):
 @njit(cache=True)
 def binary_crossentropy_adjoint_true(loss_bar, y_true, y_pred, from_logits):
     """y_true's share: -z / size for logits z; log((1 - p) / p) / size for probabilities."""
+    same_shapes("binary_crossentropy", y_true, y_pred)
     out = np.empty(y_true.size, y_true.dtype)
     flat_pred = y_pred.ravel()
     scale = loss_bar / max(y_true.size, 1)

@@ -445,6 +445,29 @@ def test_clear_errors(call, error, message):
         call()
 
 
+def mse_of(y_true, y_pred):
+    return mse(y_true, y_pred)
+
+
+def mae_of(y_true, y_pred):
+    return mae(y_true, y_pred)
+
+
+def bce_of(y_true, y_pred):
+    return binary_crossentropy(y_true, y_pred)
+
+
+@pytest.mark.parametrize("loss", [mse_of, mae_of, bce_of])
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_losss_gradient_wants_same_shapes_too(loss, jit):
+    """The gradient with respect to one input needs only the loss's adjoint, not its value:
+    the adjoint checks the shapes as well (it read past the shorter array)."""
+    y_true, y_pred = np.full((4, 3), 0.4), np.full((4, 2), 0.5)
+    for wrt in (0, 1):
+        with pytest.raises(ValueError, match="same shape"):
+            adc.grad(loss, wrt=wrt, jit=jit)(y_true, y_pred)
+
+
 def test_alpha_must_be_a_constant():
     def f(x, alpha):
         return np.sum(leaky_relu(x, alpha))
