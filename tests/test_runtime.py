@@ -445,19 +445,7 @@ def test_clear_errors(call, error, message):
         call()
 
 
-def mse_of(y_true, y_pred):
-    return mse(y_true, y_pred)
-
-
-def mae_of(y_true, y_pred):
-    return mae(y_true, y_pred)
-
-
-def bce_of(y_true, y_pred):
-    return binary_crossentropy(y_true, y_pred)
-
-
-@pytest.mark.parametrize("loss", [mse_of, mae_of, bce_of])
+@pytest.mark.parametrize("loss", list(LOSSES), ids=lambda f: f.__name__)
 @pytest.mark.parametrize("jit", [True, False])
 def test_a_losss_gradient_wants_same_shapes_too(loss, jit):
     """The gradient with respect to one input needs only the loss's adjoint, not its value:
