@@ -37,8 +37,8 @@ keep_freed_memory()  # for the next step's arrays (see memory)
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise
 
-__all__ = ["conv2d", "avg_pool2d", "max_pool2d", "dense", "bias_add", "relu", "leaky_relu", "sigmoid",
-           "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
+__all__ = ["conv2d", "avg_pool2d", "max_pool2d", "dense", "bias_add", "relu", "leaky_relu",
+           "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
            "binary_crossentropy", "sparse_categorical_crossentropy",
            "Sequential", "Input", "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
            "Activation", "Dropout", "SGD", "Adam", "initializers", "History", "NonFiniteLoss",

@@ -72,6 +72,8 @@ def _added_bias(x, b):
     """``x + b`` in runs of whole rows at least 64 long, against ``b`` repeated as long: runs
     that numba vectorizes, where a row (3 or 6 channels) is too short. A block per thread."""
     units = b.shape[0]
+    if units == 0:
+        return x.copy()
     run = _run_length(units)
     repeated = np.empty(run, x.dtype)
     for j in range(run):
@@ -115,6 +117,8 @@ def dense_adjoint_b(y_bar, b):
     """b's share of ``y = x @ w + b`` (or of ``bias_add``): ``y_bar`` summed over every batch
     axis, in runs of whole rows summed side by side (as ``_added_bias`` adds them)."""
     units = b.shape[0]
+    if units == 0:
+        return np.zeros(0, b.dtype)
     run = _run_length(units)
     flat = np.ascontiguousarray(in_dtype_of(y_bar, b)).ravel()
     sums = np.zeros(run, b.dtype)

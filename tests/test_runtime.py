@@ -215,6 +215,12 @@ def test_bias_add(batch, channels, seed):
     check_both_modes(bias_add_loss, (x, b, randn(batch + (channels,), seed + 2)), wrt=(0, 1))
 
 
+def test_bias_add_of_no_channels():
+    x, b = np.ones((3, 0)), np.ones(0)
+    assert bias_add(x, b).shape == (3, 0)
+    assert adc.grad(bias_add_loss, wrt=1)(x, b, x).shape == (0,)
+
+
 def test_bias_add_wants_as_many_channels_as_biases():
     with pytest.raises(ValueError, match="x has 3 channels but b has 2"):
         bias_add(np.ones((4, 3)), np.ones(2))
