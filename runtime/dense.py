@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from adcompiler.rules import importable
+from adcompiler.support.unbroadcasting import sum_rows
 
 from .batches import PRANGE_ONLY, ROWS_PER_CHUNK, THREADS, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
@@ -74,7 +75,7 @@ def _added_bias(x, b):
     units = b.shape[0]
     if units == 0:
         return x.copy()
-    run = _run_length(units)
+    run = max(1, 64 // units) * units      # whole rows, at least 64 values
     repeated = np.empty(run, x.dtype)
     for j in range(run):
         repeated[j] = b[j % units]
@@ -115,30 +116,11 @@ def dense_adjoint_w(y_bar, x, w):
 @njit(cache=True)
 def dense_adjoint_b(y_bar, b):
     """b's share of ``y = x @ w + b`` (or of ``bias_add``): ``y_bar`` summed over every batch
-    axis, in runs of whole rows summed side by side (as ``_added_bias`` adds them)."""
-    units = b.shape[0]
-    if units == 0:
-        return np.zeros(0, b.dtype)
-    run = _run_length(units)
-    flat = np.ascontiguousarray(in_dtype_of(y_bar, b)).ravel()
-    sums = np.zeros(run, b.dtype)
-    runs = flat.size // run
-    for r in range(runs):
-        at = uint64(r * run)
-        for j in range(uint64(run)):
-            sums[j] += flat[at + j]
-    grad = np.zeros(units, b.dtype)
-    for j in range(run):
-        grad[j % units] += sums[j]
-    for k in range(runs * run, flat.size):
-        grad[k % units] += flat[k]
-    return grad
-
-
-@njit(cache=True)
-def _run_length(units):
-    """The length of a run of whole rows of ``units`` values, at least 64 when rows are short."""
-    return max(1, 64 // units) * units
+    axis."""
+    grad = np.zeros(b.shape, b.dtype)
+    if b.shape[0] == 0:
+        return grad
+    return sum_rows(np.ascontiguousarray(in_dtype_of(y_bar, b)).ravel(), grad)
 
 
 @importable

@@ -1,7 +1,7 @@
 """``unbroadcast``: the adjoint of broadcasting, ``g`` summed back to the shape of the
 operand that was broadcast."""
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from .twins import is_array, jit_twin
@@ -33,7 +33,7 @@ def _unbroadcast_into(g, out_shape):
         size *= n
     out = np.zeros(size, g.dtype)
     if size > 0 and _is_suffix(out_shape, g.shape):     # summed over leading axes only
-        return _sum_rows(g.ravel(), out)
+        return sum_rows(g.ravel(), out)
     stride = np.zeros(ng, np.int64)      # out's flat stride for each axis of g (0 if summed)
     step = 1
     for k in range(nl - 1, -1, -1):
@@ -70,20 +70,21 @@ def _is_suffix(shape, of):
 
 
 @njit(cache=True)
-def _sum_rows(flat, out):
-    """``out`` plus the sum of ``flat``'s rows of ``out.size``: several rows side by side at a
-    time (a wide, contiguous accumulator numba vectorizes), folded at the end."""
-    size = out.size
-    side = 32 if size < 64 else 1      # a width that is a multiple of the vectors' lanes
+def sum_rows(flat, out):
+    """``out`` plus the sum of ``flat``'s rows of ``out.size`` (at least 1): several rows side
+    by side at a time (a wide, contiguous accumulator numba vectorizes; unsigned offsets drop
+    its index checks), folded at the end."""
+    size, count = uint64(out.size), uint64(flat.size)
+    side = uint64(32 if size < 64 else 1)      # a width that is a multiple of the vectors' lanes
     width = side * size
     wide = np.zeros(width, flat.dtype)
-    whole = flat.size - flat.size % width
-    for start in range(0, whole, width):
+    whole = count - count % width
+    for start in range(uint64(0), whole, width):
         for j in range(width):
             wide[j] += flat[start + j]
     for j in range(width):
         out[j % size] += wide[j]
-    for k in range(whole, flat.size):
+    for k in range(whole, count):
         out[(k - whole) % size] += flat[k]
     return out
 
