@@ -39,6 +39,7 @@ def call_adjoint(writer, op, out):
              else call("zeros_like", load(t)) for t in op.targets]
     results = [(p, a) for p, a in zip(callee.params, op.args) if p in wrt]
     temps = [writer.fresh(f"{a.id}_from_{callee.name}") for _, a in results]
+    writer.call_results.update(temps)
     store = ast.Name(temps[0], ast.Store()) if len(temps) == 1 else \
         ast.Tuple([ast.Name(t, ast.Store()) for t in temps], ast.Store())
     if id(op) in writer.splits:
@@ -48,6 +49,25 @@ def call_adjoint(writer, op, out):
         out.append(ast.Assign([store], call(writer.module.vjp(callee, wrt), *op.args, *seeds)))
     for (_, arg), temp in zip(results, temps):
         adjoints.accumulate(arg.id, load(temp), out)
+
+
+def passed_on(statements, bar, call_results):
+    """True if the adjoint ``bar`` is bound once in ``statements``, to a gradient a call's
+    pullback returned, and read nowhere: a new array of its variable's type (a pullback returns
+    each gradient cast, as a new array, or passed on by this same test) that no other name
+    holds, so it is returned without another copy."""
+    stores = loads = 0
+    value = None
+    for statement in statements:
+        for node in ast.walk(statement):
+            if isinstance(node, ast.Name) and node.id == bar:
+                stores += isinstance(node.ctx, ast.Store)
+                loads += not isinstance(node.ctx, ast.Store)
+            elif isinstance(node, ast.Assign) and [getattr(t, "id", None)
+                                                   for t in node.targets] == [bar]:
+                value = node.value
+    return stores == 1 and loads == 0 and isinstance(value, ast.Name) \
+        and value.id in call_results
 
 
 def splittable(program):

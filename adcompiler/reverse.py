@@ -47,6 +47,7 @@ class Writer:
         self.planner = Planner(program, self.marks, self.tapes)
         self.write_sites = []       # (array, tape name) of every in-place write
         self.splits = {}            # id(call op) -> (forward, backward, saved) (pullbacks.py)
+        self.call_results = set()   # names bound to gradients a call's pullback returned
         self.wrt = [self.version(w, input_value=True) for w in spec.wrt]
         if spec.output == VJP or spec.of is None:
             self.outputs = program.result
@@ -87,7 +88,7 @@ class Writer:
         seeds = self.seed()
         adjoint = self.adjoint_block(program.body)
         value = self.captured_value()
-        returned = ast.Return(self.returned())
+        returned = ast.Return(self.returned(seeds + adjoint))
         needs = self.planner.forward_needs(self.tapes, value + seeds + adjoint + [returned])
         body = self.forward_sweep(needs)
         unneeded = self.planner.unread_tapes(adjoint, self.write_sites, self.sharing)
@@ -121,7 +122,8 @@ class Writer:
         """The seeds, adjoint and return of a pullback whose forward sweep is a function of
         its own (pullbacks.py)."""
         self.splits = pullbacks.plan(self)
-        return self.seed() + self.adjoint_block(self.program.body) + [ast.Return(self.returned())]
+        statements = self.seed() + self.adjoint_block(self.program.body)
+        return statements + [ast.Return(self.returned(statements))]
 
     def seed(self):
         """Statements that start the adjoint sweep (or, for VJP, its cotangent parameters)."""
@@ -170,11 +172,17 @@ class Writer:
         return [assign(c.id, call("copy_of", a)) for c, a in zip(copies, atoms)
                 if isinstance(a, ast.Name)]
 
-    def returned(self):
+    def returned(self, statements):
+        """The return value: the output (value_and_grad) and each gradient, cast to its
+        variable's type in a new array unless it already is one (``pullbacks.passed_on``)."""
         grads = []
         for w in self.wrt:
-            if w in self.adjoints.initialized:
-                grads.append(call("cast_like", load(self.adjoints.bar(w)), load(w)))
+            bar = self.adjoints.bar(w)
+            if w in self.adjoints.initialized and pullbacks.passed_on(statements, bar,
+                                                                       self.call_results):
+                grads.append(load(bar))
+            elif w in self.adjoints.initialized:
+                grads.append(call("cast_like", load(bar), load(w)))
             else:
                 grads.append(call("zeros_like", load(w)))
         if self.spec.output == ADJOINTS or len(grads) != 1:

@@ -113,3 +113,44 @@ def test_second_derivatives_through_split_calls():
                         - gradient((flat - e).reshape(args[2].shape))).ravel() / (2 * step))
     np.testing.assert_allclose(hessian.reshape(flat.size, flat.size), np.array(columns).T,
                                rtol=1e-5, atol=1e-6)
+
+
+def identity(a):
+    return a
+
+
+def pair(a, b):
+    return a + b
+
+
+def through_identity(x):
+    return identity(x)
+
+
+def through_pair(a, b):
+    return np.sum(pair(a, b) * 2.0)
+
+
+def twice(x):
+    return np.sum(pair(x, x) ** 2)
+
+
+def test_gradients_passed_on_from_calls_are_new_arrays_of_their_own():
+    """A call's gradient is returned without another copy: it must still be a new array, of
+    its variable's dtype, holding no seed's, input's or other gradient's memory."""
+    rng = np.random.default_rng(3)
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    (back,) = adc.vjp(through_identity)(x)[1](v)
+    assert not np.shares_memory(back, v) and not np.shares_memory(back, x)
+    np.testing.assert_array_equal(back, v)
+    a, b = rng.standard_normal(3).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    g = adc.grad(through_pair, wrt=(0, 1))
+    ga, gb = g(a, b)
+    assert ga.dtype == gb.dtype == np.float32 and not np.shares_memory(ga, gb)
+    ga[:] = 7.0
+    np.testing.assert_array_equal(gb, 2.0)
+    np.testing.assert_array_equal(g(a, b)[0], 2.0)
+    source = g.source_for(a, b)
+    main = source[source.index("def through_pair_grad"):]
+    assert "cast_like" not in main, main           # passed on, not copied again
+    check_both_modes(twice, [rng.standard_normal(3)], wrt=(0,))
