@@ -179,15 +179,27 @@ def class_rows(y_true, y_pred):
 
 
 @njit(cache=True)
-def log_probabilities(row, from_logits):
-    """log_softmax of a row of logits; of log(clip(p)) for a row of probabilities (which
-    renormalizes them, as Keras does)."""
-    z = np.empty(row.size)
+def share(row, j, from_logits, top):
+    """exp(z_j - top), for z the row's logits, or log(clip(p)) for a row of probabilities
+    (which log_softmax then renormalizes, as Keras does): exp(z_j) is clip(p_j) then, and
+    ``top`` is 0."""
+    return np.exp(row[j] - top) if from_logits else clipped(row[j])
+
+
+@njit(cache=True)
+def normalizer(row, from_logits):
+    """(top, total): log_softmax(z)_j = z_j - top - log(total), total the sum of the shares
+    (a logarithm or exponential per row, where allocating and taking logs per entry had cost
+    more than the rest of the loss)."""
+    top = 0.0
+    if from_logits:
+        top = -np.inf
+        for j in range(row.size):
+            top = max(top, float(row[j]))
+    total = 0.0
     for j in range(row.size):
-        z[j] = row[j] if from_logits else np.log(clipped(row[j]))
-    top = z.max()
-    shift = top + np.log(np.sum(np.exp(z - top)))
-    return z - shift
+        total += share(row, j, from_logits, top)
+    return top, total
 
 
 @operation({"y_true": None, "y_pred": None}, scalar_like="y_pred", labels=("y_true",))
@@ -198,7 +210,9 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
     rows, labels = class_rows(y_true, y_pred)
     total = 0.0
     for i in range(rows.shape[0]):
-        total -= log_probabilities(rows[i], from_logits)[labels[i]]
+        top, shares = normalizer(rows[i], from_logits)
+        label = rows[i, labels[i]]
+        total += top + np.log(shares) - (label if from_logits else np.log(clipped(label)))
     return scalar_of(total / max(rows.shape[0], 1), y_pred)
 
 
@@ -212,14 +226,14 @@ def sparse_categorical_crossentropy_adjoint(loss_bar, y_true, y_pred, from_logit
     out = np.empty(rows.shape, y_pred.dtype)
     scale = loss_bar / max(rows.shape[0], 1)
     for i in range(rows.shape[0]):
-        q = np.exp(log_probabilities(rows[i], from_logits))
-        q[labels[i]] -= 1
+        top, shares = normalizer(rows[i], from_logits)
         for j in range(rows.shape[1]):
+            q = share(rows[i], j, from_logits, top) / shares - (j == labels[i])
             p = rows[i, j]
             if from_logits:
-                out[i, j] = scale * q[j]
+                out[i, j] = scale * q
             elif EPSILON <= p <= 1 - EPSILON:
-                out[i, j] = scale * q[j] / p
+                out[i, j] = scale * q / p
             else:
                 out[i, j] = 0
     return out.reshape(y_pred.shape)

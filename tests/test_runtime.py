@@ -396,6 +396,23 @@ def test_sparse_categorical_crossentropy(f, batch, classes, seed):
     check_both_modes(f, (labels, z), wrt=1)
 
 
+def test_sparse_crossentropy_renormalizes_clipped_probabilities_as_keras():
+    """Keras: log_softmax of log(clip(p, 1e-7, 1 - 1e-7)); nan stays nan."""
+    p = np.array([[0.0, 0.3, 0.9], [0.2, 1.0, 0.5]])
+    labels = np.array([1, 0])
+    clipped = np.clip(p, 1e-7, 1 - 1e-7)
+    expected = -np.mean(np.log(clipped[[0, 1], labels]) - np.log(clipped.sum(1)))
+    assert sparse_categorical_crossentropy(labels, p) == pytest.approx(expected, rel=1e-12)
+    inside = (p >= 1e-7) & (p <= 1 - 1e-7)
+    share = clipped / clipped.sum(1, keepdims=True) - np.eye(3)[labels]
+    np.testing.assert_allclose(adc.grad(scce, wrt=1)(labels, p),
+                               np.where(inside, share / np.where(inside, p, 1) / 2, 0.0),
+                               rtol=1e-12)
+    p[1, 2] = np.nan
+    assert np.isnan(sparse_categorical_crossentropy(labels, p))
+    assert np.isnan(scce_logits(labels, p))
+
+
 def test_sparse_crossentropy_of_huge_logits_is_finite():
     z = np.array([[1000.0, -1000.0, 0.0]])
     assert sparse_categorical_crossentropy(np.array([1]), z, from_logits=True) == \
