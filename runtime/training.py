@@ -50,6 +50,7 @@ class TrainingStep:
                  "import numpy as np",
                  "",
                  f"from {module} import {function} as loss_and_gradients",
+                 "from adcompiler.runtime.batch_rows import take_rows",
                  f"from adcompiler.runtime.optimizers import {', '.join(optimizer.kernels)}",
                  "", "",
                  f"def train_steps({', '.join(params)}):",
@@ -60,8 +61,8 @@ class TrainingStep:
         lines += ["    for step in range(first, last):",
                   "        rows = order[step * batch_size:min(order.shape[0], "
                   "(step + 1) * batch_size)]",
-                  "        x = inputs[rows]",
-                  "        y = targets[rows]"]
+                  "        x = take_rows(inputs, rows)",
+                  "        y = take_rows(targets, rows)"]
         if network.mask_names:          # a step's masks depend on the epoch's seed and the
             lines.append("        np.random.seed(seed + step)")    # step, not on the runs
         for layer, mask in zip(network.dropouts, network.mask_names):

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import adcompiler as adc
 from adcompiler.runtime import (SGD, Activation, Adam, AvgPool2D, Conv2D, Dense, Dropout,
                                 Flatten, Input, Layer, LayerError, MaxPool2D, NonFiniteLoss,
                                 Sequential)
+from adcompiler.runtime.batch_rows import take_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "examples" / "lessons"
@@ -165,6 +167,21 @@ def test_a_training_step_is_the_update_of_a_finite_difference_gradient():
     model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
     for got, want in zip(model.get_weights(), weights):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+
+
+ROWS = st.one_of(st.lists(st.integers(-6, 5), max_size=8),
+                 st.tuples(st.integers(-3, 5), st.integers(1, 6)).map(
+                     lambda s: list(range(s[0], min(s[0] + s[1], 6)))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=ROWS)
+def test_a_steps_batch_is_its_rows_of_the_data_viewed_when_consecutive(rows):
+    data = np.arange(24.0).reshape(6, 2, 2)
+    batch = take_rows(data, np.array(rows, np.int64))
+    np.testing.assert_array_equal(batch, data[rows])
+    consecutive = bool(rows) and rows[0] >= 0 and rows == list(range(rows[0], rows[-1] + 1))
+    assert np.shares_memory(batch, data) == consecutive
 
 
 def test_adam_follows_keras_formula():
