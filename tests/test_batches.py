@@ -10,6 +10,7 @@ import sys
 import numba
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from adcompiler.runtime import conv2d, dense, max_pool2d
 from adcompiler.runtime.batches import IMAGES_PER_CHUNK, blas_called_by_numba
@@ -91,6 +92,26 @@ def test_max_pooling_image_by_image(batch):
     y_bar = randn(y.shape, batch + 1)
     np.testing.assert_allclose(pooling.max_pool2d_adjoint(y_bar, x, pool, strides, "VALID"),
                                max_pool_adjoint_reference(y_bar, x, pool, strides), rtol=1e-14)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.tuples(st.integers(1, 3), st.integers(2, 7), st.integers(2, 7),
+                       st.integers(1, 9)),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2 ** 31))
+def test_two_by_two_pooling_kernels_against_plain_loops(shape, dtype, seed):
+    """2x2 windows at stride 2 inside the image have kernels of their own: against the
+    reference, with many ties (values 0..2), odd sizes (rows and columns no window covers),
+    and a float64 adjoint for float32 inputs."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, shape).astype(dtype)
+    y = max_pool2d(x, 2)
+    np.testing.assert_array_equal(y, max_pool_reference(x, (2, 2), (2, 2), "VALID"))
+    y_bar = rng.standard_normal(y.shape)
+    np.testing.assert_array_equal(pooling.max_pool2d_adjoint(y_bar, x, 2, 2, "VALID"),
+                                  max_pool_adjoint_reference(y_bar, x, (2, 2), (2, 2)))
+    if shape[1] % 2 == 0 and shape[2] % 2 == 0:     # SAME is VALID here
+        np.testing.assert_array_equal(pooling.max_pool2d_adjoint(y_bar, x, 2, 2, "SAME"),
+                                      max_pool_adjoint_reference(y_bar, x, (2, 2), (2, 2)))
 
 
 def test_results_do_not_depend_on_the_number_of_threads():
