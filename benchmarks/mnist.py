@@ -21,7 +21,10 @@ initial weights; PyTorch's model is the NCHW equivalent with ``torch.set_num_thr
   of the MNIST files in ``--data`` (default: ``../shared/data/mnist`` beside the repository).
 
 Throughputs are medians of --repeats timings. The ratio column is adcompiler's speed over
-PyTorch's: above 1, adcompiler is faster.
+PyTorch's: above 1, adcompiler is faster. The header names the kernels of the BLAS that numba's
+matrix products call (OpenBLAS picks them for the processor unless ``OPENBLAS_CORETYPE`` is set):
+on an AVX-512 processor its AVX2 ("Haswell") kernels are 1.4 to 1.8 times slower on these
+networks' products than its AVX-512 ("SkylakeX") ones.
 
 Usage: python benchmarks/mnist.py [--repeats 5] [--model lenet|mlp|both] [--epoch]
                                   [--data DIR]          (needs torch installed)
@@ -190,6 +193,14 @@ def cell(value):
     return f"{value:,.0f}" if value >= 1000 else f"{value:.2f}"
 
 
+def blas_kernels():
+    """The BLAS numba calls, and the kernels it runs (threadpoolctl's "architecture")."""
+    from adcompiler.runtime.batches import blas_called_by_numba
+    return ", ".join(f"{library.internal_api} {library.version} "
+                     f"({getattr(library, 'architecture', None) or 'kernels not reported'})"
+                     for library in blas_called_by_numba())
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -216,7 +227,7 @@ def main(argv=None):
     results = {name: benchmark(torch, name, args.repeats, full) for name in names}
 
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; medians of "
-          f"{args.repeats} runs\n")
+          f"{args.repeats} runs; numba's BLAS: {blas_kernels()}\n")
     print("| model | measure | adcompiler | PyTorch | adcompiler / PyTorch (speed) |")
     print("|---|---|---:|---:|---:|")
     for name, rows in results.items():
