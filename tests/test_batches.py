@@ -26,6 +26,8 @@ BATCHES = [1, IMAGES_PER_CHUNK - 1, IMAGES_PER_CHUNK, IMAGES_PER_CHUNK + 1,
 CONVOLUTIONS = [((6, 6, 1), (3, 3, 1, 2), (1, 1), "SAME"),     # one channel at stride 1:
                 ((2, 3, 1), (3, 4, 1, 2), (1, 1), "SAME"),     # no patches
                 ((5, 4, 1), (2, 3, 1, 3), (1, 1), "VALID"),
+                ((6, 9, 1), (3, 5, 1, 2), (1, 1), "SAME"),     # taps four at a time,
+                ((5, 10, 1), (2, 6, 1, 3), (1, 1), "VALID"),   # and the rest
                 ((7, 6, 1), (3, 2, 1, 2), (2, 1), "SAME"),     # patches by rows
                 ((7, 5, 3), (2, 3, 3, 4), (2, 1), "VALID")]    # patches by columns
 
