@@ -14,6 +14,7 @@ from adcompiler.rules import Structure
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import bias_add, dense
+from .fractional_pooling import fractional_max_pool2d
 from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
 from .pooling import avg_pool2d, max_pool2d
 
@@ -50,6 +51,16 @@ def _(y, x, pool_size=2, strides=None, padding="VALID"):
 @tangent(max_pool2d)
 def _(y, x, pool_size=2, strides=None, padding="VALID"):
     y_dot = max_pool2d_tangent(x_dot, x, pool_size, strides, padding)
+
+
+@rule(fractional_max_pool2d, rank=4)
+def _(y, x, rows, columns, overlapping=True):
+    x_bar += fractional_max_pool2d_adjoint(y_bar, x, rows, columns, overlapping)
+
+
+@tangent(fractional_max_pool2d)
+def _(y, x, rows, columns, overlapping=True):
+    y_dot = fractional_max_pool2d_tangent(x_dot, x, rows, columns, overlapping)
 
 
 @rule(dense, rank="x")
