@@ -22,6 +22,20 @@ from .rules import register
 _modules = {}
 
 
+def limit_loop_unswitching():
+    """Keep LLVM to trivial loop unswitching in this process. At numba's default optimization
+    (-O3), LLVM copies a loop for each loop-invariant condition in it; the broadcasting checks of
+    NumPy expressions on N-D arrays, inside a loop of the user's, multiplied the copies: the
+    gradient of a loop over 4-D array expressions took more than 100 s to compile (4.5 s with
+    this limit; 2.6 s for the same loop on 1-D arrays either way). It changes how LLVM arranges
+    loops, never what they compute, and applies to every numba compilation in the process."""
+    import llvmlite.binding as llvm
+    llvm.set_option("", "-unswitch-threshold=1")
+
+
+limit_loop_unswitching()
+
+
 def cache_dir():
     """Where generated modules (and numba's cache of them) live: ``ADC_CACHE_DIR``, else the
     user cache; a directory that cannot be written gives way to a temporary one, with a

@@ -1254,3 +1254,41 @@ def test_a_view_held_in_a_tuple_is_a_second_name():
     for func in (view_in_a_tuple_then_written, view_in_a_dict_then_written):
         with pytest.raises(adc.DifferentiationError, match="second name to an array"):
             adc.grad(func)(W)
+
+
+LOOP_OF_4D_EXPRESSIONS = '''
+import numpy as np
+import adcompiler as adc
+
+
+def f(x, p):
+    acc = np.zeros_like(x)
+    for o in range(3):
+        powered = np.exp(p[o] * np.log(x))
+        acc = acc + (powered * x) / (powered + 1.0)
+    return np.sum(acc)
+
+
+x = 1 + np.random.default_rng(0).random((2, 3, 4, 2))
+p = np.array([0.1, -0.3, 0.5])
+gx, gp = adc.grad(f, wrt=(0, 1))(x, p)
+step = 1e-6
+up, down = p.copy(), p.copy()
+up[1] += step
+down[1] -= step
+print(abs(gp[1] - (f(x, up) - f(x, down)) / (2 * step)))
+'''
+
+
+def test_a_loop_over_4d_array_expressions_compiles_at_full_optimization(tmp_path):
+    """LLVM's non-trivial loop unswitching at -O3 multiplied this gradient's loops by the
+    broadcasting checks of each 4-D expression: over 100 s to compile, 5 s with it limited
+    (adcompiler.compile). Run at numba's default optimization, in a new process."""
+    script = tmp_path / "loop4d.py"
+    script.write_text(LOOP_OF_4D_EXPRESSIONS)
+    env = dict(os.environ, NUMBA_OPT="3", NUMBA_CACHE_DIR=str(tmp_path / "numba"),
+               ADC_CACHE_DIR=str(tmp_path / "adc"), ADC_QUIET="1")
+    run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         env=env, timeout=90)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert float(run.stdout.split()[-1]) < 1e-6
