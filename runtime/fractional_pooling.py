@@ -21,12 +21,13 @@ row-major order, and overlapping regions each send theirs.
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from adcompiler.rules import importable
 
 from .batches import PRANGE_ONLY
 from .entry import operation
+from .pooling import first_maximum
 from .unlinked import unlinked
 
 
@@ -73,7 +74,7 @@ def check_boundaries(boundaries, size, axis):
 
 
 @njit(cache=True)
-def first_maxima(x, rows, columns, overlapping):
+def region_maxima(x, rows, columns, overlapping):
     """For each output element (n, i, j, c), the flat index into ``x`` of its region's first
     maximum in row-major order."""
     check_boundaries(rows, x.shape[1], "rows")
@@ -82,27 +83,25 @@ def first_maxima(x, rows, columns, overlapping):
     out_h, out_w = rows.size - 1, columns.size - 1
     flat = np.ascontiguousarray(x).ravel()
     where = np.empty(n_size * out_h * out_w * c_size, np.int64)
-    _first_maxima(flat, x.shape, rows, columns, overlapping, where)
+    _region_maxima(flat, x.shape, rows, columns, overlapping, where)
     return where
 
 
 @njit(parallel=PRANGE_ONLY, cache=True)
-def _first_maxima(flat, shape, rows, columns, overlapping, where):
+def _region_maxima(flat, shape, rows, columns, overlapping, where):
     n_size, h, w, c_size = shape
     out_h, out_w = rows.size - 1, columns.size - 1
+    row_step, column_step = uint64(w * c_size), uint64(c_size)
     for n in prange(n_size):
         k = n * out_h * out_w * c_size
         for i in range(out_h):
             r0, r1 = region(rows, i, overlapping, h)
             for j in range(out_w):
                 c0, c1 = region(columns, j, overlapping, w)
+                corner = uint64(((n * h + r0) * w + c0) * c_size)
                 for c in range(c_size):
-                    at = ((n * h + r0) * w + c0) * c_size + c
-                    for r in range(r0, r1):
-                        for q in range(c0, c1):
-                            candidate = ((n * h + r) * w + q) * c_size + c
-                            at = candidate if flat[candidate] > flat[at] else at
-                    where[k] = at
+                    where[k] = first_maximum(flat, corner + uint64(c), uint64(r1 - r0),
+                                             uint64(c1 - c0), row_step, column_step)
                     k += 1
 
 
@@ -118,7 +117,7 @@ def fractional_max_pool2d(x, rows, columns, overlapping=True):
 @njit(cache=True)
 def fractional_max_pool2d_adjoint(y_bar, x, rows, columns, overlapping):
     """x's share: each region's adjoint added at its first maximum."""
-    where = first_maxima(x, rows, columns, overlapping)
+    where = region_maxima(x, rows, columns, overlapping)
     share = np.ascontiguousarray(y_bar).ravel()
     if share.size != where.size:
         raise ValueError("fractional_max_pool2d: the adjoint's shape does not match the output")
@@ -135,7 +134,7 @@ def fractional_max_pool2d_tangent(x_dot, x, rows, columns, overlapping):
     """``x_dot`` at each region's first maximum of ``x`` (with ``x_dot = x``, the pooling)."""
     if x_dot.shape != x.shape:
         raise ValueError("fractional_max_pool2d: the tangent's shape does not match the input")
-    where = first_maxima(x, rows, columns, overlapping)
+    where = region_maxima(x, rows, columns, overlapping)
     source = np.ascontiguousarray(x_dot).ravel()
     y_dot = np.empty(where.size, x_dot.dtype)
     for k in range(where.size):

@@ -137,7 +137,7 @@ def _maxima_2x2(flat, shape, out_h, out_w):
 
 
 @njit(cache=True)
-def _first_maximum(flat, corner, rows, columns, row_step, column_step):
+def first_maximum(flat, corner, rows, columns, row_step, column_step):
     """The flat index of the first maximum of the window whose first element is at ``corner``
     (unsigned offsets let numba skip index checks)."""
     at = corner
@@ -166,7 +166,7 @@ def _image_maxima(flat, n, shape, window, where):
             w0, w1 = window_bounds(ow, sw, left, pw, w)
             corner = uint64(((n * h + h0) * w + w0) * c_size)
             for c in range(uint64(c_size)):
-                where[k] = _first_maximum(flat, corner + c, uint64(h1 - h0), uint64(w1 - w0),
+                where[k] = first_maximum(flat, corner + c, uint64(h1 - h0), uint64(w1 - w0),
                                           row_step, column_step)
                 k += 1
 
