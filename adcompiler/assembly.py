@@ -13,6 +13,7 @@ from .spec import JACOBIAN_FORWARD, JACOBIAN_REVERSE, JVP, VJP, Spec
 RESERVED = {"np", "math", "abs", "pow", "max", "min", "float", "int", "len", "range", "round",
             "print", "sum"} | set(support.__all__)
 HELPERS_PAY_OFF = 2    # call sites per distinct helper at which helpers beat inline code
+MAX_SUFFIX = 60        # characters of parameter names in a derivative function's name
 
 
 class Module:
@@ -62,8 +63,7 @@ class Module:
         """The name of ``program``'s pullback for parameters ``wrt``, written once."""
         key = (program, tuple(wrt))
         if key not in self.vjps:
-            suffix = "_vjp" if tuple(wrt) == tuple(program.params) else "_vjp_" + "_".join(wrt)
-            self.vjps[key] = self.unique(program.name + suffix)
+            self.vjps[key] = self.unique(program.name + "_vjp" + _wrt_suffix(program, wrt))
             writer = Writer(self, program, Spec(tuple(wrt), None, VJP), {})
             self.functions.append(writer.function(self.vjps[key]))
         return self.vjps[key]
@@ -73,7 +73,7 @@ class Module:
         once; None when its adjoint reads nothing of its forward sweep (pullbacks.py)."""
         key = (program, tuple(wrt))
         if key not in self.splits:
-            suffix = "" if tuple(wrt) == tuple(program.params) else "_" + "_".join(wrt)
+            suffix = _wrt_suffix(program, wrt)
             names = (self.unique(f"{program.name}_forward{suffix}"),
                      self.unique(f"{program.name}_backward{suffix}"))
             for callee in program.callees:
@@ -88,11 +88,20 @@ class Module:
         """The name of ``program``'s tangent function for parameters ``wrt``, written once."""
         key = (program, tuple(wrt))
         if key not in self.jvps:
-            suffix = "_jvp" if tuple(wrt) == tuple(program.params) else "_jvp_" + "_".join(wrt)
-            self.jvps[key] = self.unique(program.name + suffix)
+            self.jvps[key] = self.unique(program.name + "_jvp" + _wrt_suffix(program, wrt))
             writer = TangentWriter(self, program, wrt, {})
             self.functions.append(writer.function(self.jvps[key]))
         return self.jvps[key]
+
+
+def _wrt_suffix(program, wrt):
+    """What a derivative function's name adds for parameters ``wrt``: nothing for all of them,
+    else their names, or their count where the names would make it too long for a file name
+    (numba's cache names its files after functions)."""
+    if tuple(wrt) == tuple(program.params):
+        return ""
+    names = "_" + "_".join(wrt)
+    return names if len(names) <= MAX_SUFFIX else f"_{len(wrt)}_of_{len(program.params)}"
 
 
 def build(program, spec, param_types, library, name):

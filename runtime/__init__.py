@@ -27,10 +27,11 @@ from .fitting import History, NonFiniteLoss  # noqa: E402
 from .idx import DataError, read_idx, write_idx  # noqa: E402
 from .layer_functions import LayerError  # noqa: E402
 from .layers import (Activation, AvgPool2D, Conv2D, Dense, Dropout, Flatten,  # noqa: E402
-                     Input, Layer, MaxPool2D)
+                     FractionalMaxPool2D, Input, Layer, MaxPool2D)
 from .mnist import load_mnist  # noqa: E402
 from .models import Sequential  # noqa: E402
 from .optimizers import SGD, Adam  # noqa: E402
+from .pconv import PConv  # noqa: E402
 
 prepare_threads()  # the kernels share batches among the cores (see batches)
 keep_freed_memory()  # for the next step's arrays (see memory)
@@ -42,6 +43,7 @@ __all__ = ["conv2d", "avg_pool2d", "max_pool2d", "fractional_max_pool2d", "pooli
            "dense", "bias_add", "relu", "leaky_relu",
            "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
            "binary_crossentropy", "sparse_categorical_crossentropy",
-           "Sequential", "Input", "Layer", "Dense", "Conv2D", "MaxPool2D", "AvgPool2D", "Flatten",
+           "Sequential", "Input", "Layer", "Dense", "Conv2D", "PConv", "MaxPool2D", "AvgPool2D",
+           "FractionalMaxPool2D", "Flatten",
            "Activation", "Dropout", "SGD", "Adam", "initializers", "History", "NonFiniteLoss",
            "LayerError", "load_mnist", "read_idx", "write_idx", "DataError"]

@@ -211,15 +211,20 @@ class Fitter:
     def predict(self, x, batch_size):
         """The network's outputs, computed ``batch_size`` samples at a time, fewer when a layer's
         output would hold more than ``PREDICTION_VALUES`` values (larger outputs leave the
-        cache): the outputs of one sample do not depend on the others'."""
+        cache): the outputs of one sample do not depend on the others'. With random layers
+        (fractional pooling), the average over their ``test_draws`` draws, the same draws
+        (seeded with 0) for every sample."""
         model = self.model
         x = check_data(model, x, "x")
         network = self.network()
         run, arrays = self._network_function(network)
-        arguments = network.arguments(model.dtype)
+        rng = np.random.default_rng(0)
+        draws = [network.arguments(model.dtype, rng)
+                 for _ in range(max(layer.test_draws for layer in model.layers))]
         widest = max(int(np.prod(layer.output_shape)) for layer in model.layers)
         chunk = max(1, min(batch_size, PREDICTION_VALUES // max(widest, 1)))
-        parts = [run(*arguments, x[k:k + chunk], *arrays) for k in range(0, len(x), chunk)]
+        parts = [sum(run(*arguments, x[k:k + chunk], *arrays) for arguments in draws)
+                 / np.array(len(draws), model.dtype) for k in range(0, len(x), chunk)]
         if not parts:
             return np.zeros((0,) + tuple(model.layers[-1].output_shape), model.dtype)
         return np.concatenate(parts)

@@ -1,10 +1,11 @@
-"""Fractional max pooling (Graham 2014, arXiv 1412.6071): max pooling over regions of 1 or 2
-rows and columns (for a ratio in (1, 2)), so that an image shrinks by a ratio that need not be
-an integer.
+"""Fractional max pooling (Graham 2014, arXiv 1412.6071): max pooling over regions of mostly 1
+or 2 rows and columns (for a ratio in (1, 2)), so that an image shrinks by a ratio that need
+not be an integer.
 
 ``pooling_sequence(length, ratio, pseudo_random, rng)`` draws the boundaries along one axis:
 ``out = floor(length / ratio)`` regions, ``a_0 = 0 < a_1 < ... < a_out = length``, each
-``a_{i+1} - a_i`` being k or k + 1 (k = length // out: 1 for a ratio in (1, 2)):
+``a_{i+1} - a_i`` being k or k + 1 (k = length // out: 1 for a ratio in (1, 2), except on
+short axes, where rounding ``out`` down can make it 2: 5 at 1.9 is 2 regions, of 2 and 3):
 - *random*: a shuffle of the right number of k's and (k + 1)'s;
 - *pseudo-random*: ``a_i = ceil(alpha (i + u)) - ceil(alpha u)`` with ``alpha = length / out``
   and one uniform ``u``, drawn below the bound that keeps every step k or k + 1 and the last
@@ -34,25 +35,43 @@ from .unlinked import unlinked
 def pooling_sequence(length, ratio, pseudo_random, rng):
     """The region boundaries along an axis of ``length`` (see the module's docstring), as an
     int64 array of ``floor(length / ratio) + 1`` values; ``rng`` a NumPy Generator."""
+    out = region_count(length, ratio)
+    return boundaries(length, out, pseudo_random, rng.uniform(), rng.permutation(out))
+
+
+def region_count(length, ratio):
+    """``floor(length / ratio)``, the number of regions along an axis of ``length``, checked."""
     if not 1.0 < ratio < length + 1:
         raise ValueError(f"fractional pooling: the ratio must be above 1 and leave at least "
                          f"one region of an axis of {length}; got {ratio}")
-    out = int(length // ratio)
+    out = math.floor(length / ratio)        # as TensorFlow: 8 / 1.6 is 5 regions, 8 // 1.6 is 4
     if out < 1:
         raise ValueError(f"fractional pooling: a ratio of {ratio} leaves no region of an "
                          f"axis of {length}")
+    return out
+
+
+@njit(cache=True)
+def boundaries(length, out, pseudo_random, uniform, order):
+    """The boundaries of ``out`` regions of an axis of ``length`` from one draw: ``uniform`` in
+    [0, 1) places the pseudo-random sequence; ``order``, a permutation of range(out), shuffles
+    the random one (step i is the longer step when ``order[i]`` is below their count). The
+    compiled training step draws both with numba's ``np.random``."""
     k = length // out
+    sequence = np.empty(out + 1, np.int64)
+    sequence[0] = 0
     if pseudo_random:
         alpha = length / out
-        bound = min((k + 2) / alpha - 1, (length + 1 - k) / alpha - (out - 1))
-        u = rng.uniform() * bound
+        u = uniform * min((k + 2) / alpha - 1, (length + 1 - k) / alpha - (out - 1))
         start = math.ceil(alpha * u)
-        sequence = [math.ceil(alpha * (i + u)) - start for i in range(out)] + [length]
-        return np.array(sequence, np.int64)
-    steps = np.full(out, k, np.int64)
-    steps[:length - k * out] += 1
-    rng.shuffle(steps)
-    return np.concatenate([np.zeros(1, np.int64), np.cumsum(steps)])
+        for i in range(1, out):
+            sequence[i] = math.ceil(alpha * (i + u)) - start
+    else:
+        longer = length - k * out
+        for i in range(out):
+            sequence[i + 1] = sequence[i] + k + (1 if order[i] < longer else 0)
+    sequence[out] = length
+    return sequence
 
 
 @njit(cache=True)
@@ -68,6 +87,9 @@ def check_boundaries(boundaries, size, axis):
     if boundaries.size < 2 or boundaries[0] != 0 or boundaries[boundaries.size - 1] != size:
         raise ValueError("fractional_max_pool2d: the " + axis + " must start at 0 and end at "
                          "the input's " + axis[:-1] + " count, " + str(size))
+    for i in range(boundaries.size):
+        if boundaries[i] != math.floor(boundaries[i]):
+            raise ValueError("fractional_max_pool2d: the " + axis + " must be whole numbers")
     for i in range(boundaries.size - 1):
         if boundaries[i + 1] <= boundaries[i]:
             raise ValueError("fractional_max_pool2d: the " + axis + " must rise")

@@ -14,6 +14,7 @@ import adcompiler as adc
 from . import activations as kernels, initializers
 from .conv import conv2d
 from .dense import bias_add, dense
+from .fractional_pooling import fractional_max_pool2d, pooling_sequence, region_count
 from .pooling import avg_pool2d, max_pool2d
 
 _counts = {}
@@ -56,6 +57,23 @@ class Layer:
 
     def call(self, inputs):
         raise NotImplementedError(f"{type(self).__name__} must define call(self, inputs)")
+
+    # ---------------------------------------------------------------- random inputs
+    random_inputs = ()
+    """Names of ``call``'s parameters after ``inputs`` that the model draws (Dropout's mask):
+    anew for every training batch (``step_draws``), and for prediction (``inference_draws``,
+    ``test_draws`` times, the outputs averaged)."""
+    test_draws = 1
+
+    def step_draws(self, names, dtype):
+        """``(imports, lines)``: Python lines of the compiled training step that set ``names``
+        (the random inputs, as the step names them) for the batch ``x``, with ``np.random``,
+        seeded for each step."""
+        return [], []
+
+    def inference_draws(self, dtype, rng):
+        """The random inputs for one prediction (``rng`` a NumPy Generator)."""
+        return []
 
     def add_weight(self, name=None, shape=(), initializer="glorot_uniform", dtype=None):
         """A new weight of ``shape``, drawn by ``initializer`` (a name, such as
@@ -163,16 +181,16 @@ class Conv2D(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", name=None):
         super().__init__(name)
         self.filters = int(filters)
-        self.kernel_size = _pair(kernel_size, "kernel_size")
-        self.strides = _pair(strides, "strides")
-        self.padding = _padding(padding)
+        self.kernel_size = positive_pair(kernel_size, "kernel_size")
+        self.strides = positive_pair(strides, "strides")
+        self.padding = padding_name(padding)
         self.activation = get_activation(activation)
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):
         if len(input_shape) != 4:
-            raise ValueError(f"{self.name}: Conv2D takes images (batch, height, width, "
-                             f"channels); got inputs of shape {input_shape}")
+            raise ValueError(f"{self.name}: {type(self).__name__} takes images (batch, height, "
+                             f"width, channels); got inputs of shape {input_shape}")
         self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
                                       self.kernel_initializer)
         self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
@@ -187,9 +205,9 @@ class MaxPool2D(Layer):
 
     def __init__(self, pool_size=2, strides=None, padding="valid", name=None):
         super().__init__(name)
-        self.pool_size = _pair(pool_size, "pool_size")
-        self.strides = self.pool_size if strides is None else _pair(strides, "strides")
-        self.padding = _padding(padding)
+        self.pool_size = positive_pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else positive_pair(strides, "strides")
+        self.padding = padding_name(padding)
 
     def call(self, inputs):
         return max_pool2d(inputs, self.pool_size, self.strides, self.padding)
@@ -224,6 +242,8 @@ class Dropout(Layer):
     """While training, each value is zeroed with probability ``rate`` and the others scaled by
     1 / (1 - rate); at inference the identity. The model draws the masks (``call`` gets one)."""
 
+    random_inputs = ("mask",)
+
     def __init__(self, rate, seed=None, name=None):
         super().__init__(name)
         if not 0.0 <= rate < 1.0:
@@ -233,15 +253,68 @@ class Dropout(Layer):
     def call(self, inputs, mask):
         return inputs * mask
 
+    def step_draws(self, names, dtype):
+        shape = ", ".join(["x.shape[0]"] + [str(d) for d in self.input_shape])
+        keep = 1.0 - self.rate
+        return [], [f"{names[0]} = (np.random.random(({shape},)) < {keep!r})"
+                    f".astype(np.{dtype}) * np.{dtype}({1.0 / keep!r})"]
 
-def _pair(value, what):
+    def inference_draws(self, dtype, rng):
+        return [np.ones((1,) + self.input_shape, dtype)]
+
+
+class FractionalMaxPool2D(Layer):
+    """Fractional max pooling (Graham 2014): the maximum over regions of 1 or 2 rows and
+    columns, so that images shrink by ``ratio`` in (1, 2), to ``floor(height / ratio)`` ×
+    ``floor(width / ratio)``; ``overlapping`` regions also take the next region's first row and
+    column; boundaries from ``pseudo_random`` or random sequences (``pooling_sequence``). The
+    model draws the regions anew for every training batch, one draw for all its images and
+    channels (as TensorFlow; PyTorch draws per image and channel); a prediction is the
+    average of the model's outputs over ``test_draws`` draws."""
+
+    random_inputs = ("rows", "columns")
+
+    def __init__(self, ratio=2 ** 0.5, overlapping=True, pseudo_random=False, test_draws=12,
+                 name=None):
+        super().__init__(name)
+        if not 1.0 < ratio < 2.0:
+            raise ValueError(f"FractionalMaxPool2D: the ratio must be in (1, 2); got {ratio}")
+        if int(test_draws) < 1:
+            raise ValueError(f"FractionalMaxPool2D: test_draws must be at least 1; got "
+                             f"{test_draws}")
+        self.ratio, self.overlapping = float(ratio), bool(overlapping)
+        self.pseudo_random, self.test_draws = bool(pseudo_random), int(test_draws)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4:
+            raise ValueError(f"{self.name}: FractionalMaxPool2D takes images (batch, height, "
+                             f"width, channels); got inputs of shape {input_shape}")
+        self.counts = tuple(region_count(n, self.ratio) for n in input_shape[1:3])
+
+    def call(self, inputs, rows, columns):
+        return fractional_max_pool2d(inputs, rows, columns, self.overlapping)
+
+    def step_draws(self, names, dtype):
+        draw = "boundaries({}, {}, {}, np.random.random(), np.random.permutation({}))"
+        return (["from adcompiler.runtime.fractional_pooling import boundaries"],
+                [f"{name} = " + draw.format(length, count, self.pseudo_random, count)
+                 for name, length, count in zip(names, self.input_shape[:2], self.counts)])
+
+    def inference_draws(self, dtype, rng):
+        return [pooling_sequence(length, self.ratio, self.pseudo_random, rng)
+                for length in self.input_shape[:2]]
+
+
+def positive_pair(value, what):
+    """``value`` (an int or a pair of them, each at least 1) as a pair of ints."""
     pair = (int(value), int(value)) if np.ndim(value) == 0 else tuple(int(v) for v in value)
     if len(pair) != 2 or min(pair) < 1:
         raise ValueError(f"{what} must be a positive int or a pair of them; got {value!r}")
     return pair
 
 
-def _padding(padding):
+def padding_name(padding):
+    """``"valid"`` or ``"same"`` (any case) as the kernels spell it, ``"VALID"`` or ``"SAME"``."""
     if str(padding).lower() not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
     return str(padding).upper()

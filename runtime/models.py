@@ -10,7 +10,7 @@ import numpy as np
 from . import losses as loss_kernels, optimizers
 from .fitting import Fitter, check_data
 from .layer_functions import LayerError, layer_function
-from .layers import Dropout, Input, Layer
+from .layers import Input, Layer
 from .network import Network
 from .weights_file import load_weights, save_weights
 
@@ -229,10 +229,11 @@ class Sequential:
 
 
 def _run(layer, x):
-    """``layer``'s ``call`` on ``x`` as Python (a Dropout's mask all ones)."""
+    """``layer``'s ``call`` on ``x`` as Python, with the random inputs of a prediction (a
+    Dropout's mask all ones; one draw of fractional pooling's regions)."""
     function, constants = layer_function(layer)
-    mask = [np.ones_like(x)] if isinstance(layer, Dropout) else []
-    return function(*layer.weights, *[getattr(layer, c) for c in constants], x, *mask)
+    drawn = layer.inference_draws(x.dtype, np.random.default_rng(0))
+    return function(*layer.weights, *[getattr(layer, c) for c in constants], x, *drawn)
 
 
 def check_data_pair(model, x, y):

@@ -5,7 +5,8 @@
 
 A loss returning a value per sample is averaged, as Keras does. Their parameters are every
 layer's weights (``<layer>_<attribute>``), then each layer's
-constant arrays, then a mask per Dropout layer (ones at inference), then the data. Their
+constant arrays, then the random inputs of layers that have them (``Layer.random_inputs``:
+Dropout's mask, fractional pooling's regions), then the data. Their
 source is shown by ``Sequential.network_source()``.
 """
 import hashlib
@@ -15,7 +16,6 @@ import numpy as np
 from adcompiler.parse import WrittenSource, written_from
 
 from .layer_functions import identifier, layer_function, register_source
-from .layers import Dropout
 
 
 class Network:
@@ -25,8 +25,9 @@ class Network:
         self.model_name, self.layers, self.loss = model_name, layers, loss
         self.weights = [(layer, attr) for layer in layers for attr in layer.weight_names]
         self.weight_names = [f"{_name(layer)}_{attr}" for layer, attr in self.weights]
-        self.dropouts = [layer for layer in layers if isinstance(layer, Dropout)]
-        self.mask_names = [f"{_name(layer)}_mask" for layer in self.dropouts]
+        self.random = [(layer, [f"{_name(layer)}_{n}" for n in layer.random_inputs])
+                       for layer in layers if layer.random_inputs]
+        self.random_names = [name for _, names in self.random for name in names]
         namespace = {"loss": loss, "np": np}
         lines = []
         self.constants = []             # (layer, attribute) of each constant array
@@ -35,11 +36,11 @@ class Network:
             namespace[function.__name__] = function
             args = [f"{_name(layer)}_{a}" for a in layer.weight_names + constants]
             self.constants += [(layer, a) for a in constants]
-            args += [f"{_name(layer)}_mask"] if isinstance(layer, Dropout) else []
+            args += ["h"] + [f"{_name(layer)}_{n}" for n in layer.random_inputs]
             lines.append(f"    # {layer.name} ({type(layer).__name__})")
-            lines.append(f"    h = {function.__name__}({', '.join(args + ['h'])})")
+            lines.append(f"    h = {function.__name__}({', '.join(args)})")
         self.constant_names = [f"{_name(layer)}_{attr}" for layer, attr in self.constants]
-        self.params = self.weight_names + self.constant_names + self.mask_names
+        self.params = self.weight_names + self.constant_names + self.random_names
         signature = ", ".join(self.params + ["inputs"])
         network = (f"def network({signature}):\n"
                    f'    """The outputs of {model_name!r} for a batch of inputs."""\n'
@@ -64,12 +65,14 @@ class Network:
     def weight_values(self):
         return [getattr(layer, attr) for layer, attr in self.weights]
 
-    def arguments(self, dtype):
+    def arguments(self, dtype, rng=None):
         """The network's arguments before the inputs, at inference: the weights (a number for a
-        0-d weight), the constant arrays, and masks of ones for the Dropout layers."""
+        0-d weight), the constant arrays, and one draw of the layers' random inputs (from
+        ``rng``, a NumPy Generator; by default seeded with 0)."""
+        rng = np.random.default_rng(0) if rng is None else rng
         return [w[()] if w.ndim == 0 else w for w in self.weight_values()] \
             + self.constant_values() \
-            + [np.ones((1,) + layer.output_shape, dtype) for layer in self.dropouts]
+            + [value for layer, _ in self.random for value in layer.inference_draws(dtype, rng)]
 
 
 def _name(layer):

@@ -70,6 +70,9 @@ def add_commands(commands):
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     evaluate = commands.add_parser("evaluate", help="test accuracy of a training checkpoint")
     evaluate.add_argument("checkpoint", type=Path, help="a checkpoint.npz or its directory")
+    evaluate.add_argument("--test-draws", type=int, metavar="K", help="predictions averaged "
+                          "over K draws of the random layers' inputs (fractional pooling's "
+                          "regions; default: each layer's own, 12 for the zoo's fmp)")
     _data_arguments(evaluate)
 
 
@@ -264,6 +267,12 @@ def evaluate(args):
     checkpoint = read_checkpoint(path)
     model = _model(checkpoint.settings)
     restore(model, checkpoint, path)
+    if args.test_draws is not None:
+        if args.test_draws < 1:
+            raise CommandError(f"--test-draws must be at least 1; got {args.test_draws}")
+        for layer in model.layers:
+            if layer.random_inputs:
+                layer.test_draws = args.test_draws
     data = _data(args)
     loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000)
     print(f"{checkpoint.settings['model']} after {checkpoint.epochs} epochs ({path})")

@@ -1,6 +1,8 @@
 """Fractional max pooling: the region sequences' properties, the pooling against plain NumPy
 maxima, and its derivatives (a fixed draw) against central finite differences in both modes,
 with hypothesis over shapes, ratios, sequence kinds and both variants."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -17,7 +19,7 @@ RATIOS = st.floats(1.05, 1.95)
        seed=st.integers(0, 2 ** 31))
 def test_sequences_cover_the_axis_in_steps_of_one_and_two(length, ratio, pseudo_random, seed):
     sequence = pooling_sequence(length, ratio, pseudo_random, np.random.default_rng(seed))
-    assert sequence.dtype == np.int64 and len(sequence) == int(length // ratio) + 1
+    assert sequence.dtype == np.int64 and len(sequence) == math.floor(length / ratio) + 1
     assert sequence[0] == 0 and sequence[-1] == length
     k = length // (len(sequence) - 1)
     assert set(np.diff(sequence)) <= {k, k + 1}

@@ -1292,3 +1292,35 @@ def test_a_loop_over_4d_array_expressions_compiles_at_full_optimization(tmp_path
                          env=env, timeout=90)
     assert run.returncode == 0, run.stderr[-2000:]
     assert float(run.stdout.split()[-1]) < 1e-6
+
+
+
+def long_named_layers(weight_of_the_first_layer_of_the_network,
+                      weight_of_the_second_layer_of_the_network,
+                      weight_of_the_third_layer_of_the_network,
+                      weight_of_the_fourth_layer_of_the_network,
+                      weight_of_the_fifth_layer_of_the_network,
+                      weight_of_the_sixth_layer_of_the_network, inputs):
+    total = weight_of_the_first_layer_of_the_network + weight_of_the_second_layer_of_the_network
+    total = total + weight_of_the_third_layer_of_the_network
+    total = total + weight_of_the_fourth_layer_of_the_network
+    total = total + weight_of_the_fifth_layer_of_the_network
+    return inputs * (total + weight_of_the_sixth_layer_of_the_network)
+
+
+def long_named_loss(a, b, c, d, e, f, inputs):
+    return np.sum(np.sin(long_named_layers(a, b, c, d, e, f, inputs)))
+
+
+def test_derivatives_of_calls_with_many_long_named_parameters_compile():
+    """The pullback of a call with respect to many of its parameters is named by their count
+    when their names would make it too long: numba's cache names its files after functions
+    (a file name of over 255 characters failed to compile)."""
+    inputs = np.linspace(0.1, 1.0, 5)
+    args = [0.1 * k for k in range(6)] + [inputs]
+    gradient = adc.grad(long_named_loss, wrt=tuple(range(6)))
+    source = gradient.source_for(*args)
+    names = [line.split("(")[0][4:] for line in source.splitlines() if line.startswith("def ")]
+    assert max(map(len, names)) <= 100, names
+    expected = np.sum(np.cos(inputs * sum(args[:6])) * inputs)
+    np.testing.assert_allclose(gradient(*args), [expected] * 6, rtol=1e-12)

@@ -1,6 +1,7 @@
 """``adc train mnist`` and ``adc evaluate``: checkpoints, resuming, stopping on a non-finite
 loss, an output directory that cannot be written. The runs are the MLP on a few hundred images
 of the shipped sample."""
+import functools
 import json
 import os
 import re
@@ -11,8 +12,9 @@ import numpy as np
 import pytest
 
 from adcompiler.cli import main
-from adcompiler.runtime import Sequential
+from adcompiler.runtime import Sequential, zoo
 from adcompiler.runtime.checkpoints import read_checkpoint
+from adcompiler.runtime.train_command import MODELS
 
 SMALL = ["--model", "mlp", "--train-images", "600", "--validation", "100", "--batch-size", "32",
          "--data", "no-such-directory", "--or-sample", "--quiet"]
@@ -162,3 +164,21 @@ def test_augmented_images_are_the_originals_moved_by_at_most_the_pixels_asked():
         assert found, k
         offsets.add(found[0])
     assert len(offsets) > 10                    # the moves vary from image to image
+
+
+@pytest.mark.parametrize("model", ["pconv", "fmp"])
+def test_the_homework_networks_train_and_evaluate_with_their_test_draws(model, tmp_path,
+                                                                        capsys, monkeypatch):
+    # the fractional network narrower, with 3 test draws: its predictions unoptimized are slow
+    monkeypatch.setitem(MODELS, "fmp", functools.partial(zoo.fmp, width=4, stages=3,
+                                                         test_draws=3))
+    options = ["--model", model, "--train-images", "128", "--validation", "0", "--epochs", "1"]
+    assert main(["train", "mnist", *SMALL, *options, "--out", str(tmp_path)]) == 0
+    trained = capsys.readouterr().out.splitlines()[-1]
+    evaluate = ["evaluate", str(tmp_path), "--data", "no-such-directory", "--or-sample"]
+    assert main(evaluate) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == trained      # the model's test draws
+    assert main(evaluate + ["--test-draws", "1"]) == 0
+    assert re.fullmatch(r"test accuracy: \d+\.\d\d%", capsys.readouterr().out.splitlines()[-1])
+    assert main(evaluate + ["--test-draws", "0"]) == 1
+    assert "--test-draws must be at least 1" in capsys.readouterr().err

@@ -13,8 +13,8 @@ from hypothesis import given, settings, strategies as st
 
 import adcompiler as adc
 from adcompiler.runtime import (SGD, Activation, Adam, AvgPool2D, Conv2D, Dense, Dropout,
-                                Flatten, Input, Layer, LayerError, MaxPool2D, NonFiniteLoss,
-                                Sequential)
+                                Flatten, FractionalMaxPool2D, Input, Layer, LayerError,
+                                MaxPool2D, NonFiniteLoss, Sequential)
 from adcompiler.runtime.batch_rows import take_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,11 +65,9 @@ def check_network(model, x, y, loss, jit):
     """The gradient of the model's loss function against finite differences, both modes."""
     model.compile(optimizer="sgd", loss=loss)
     network = model.network_for(model.compiled.loss)
-    weights = [w[()] if w.ndim == 0 else w for w in model.weights]
-    masks = [np.ones((len(x),) + d.output_shape) for d in network.dropouts]
-    args = weights + network.constant_values() + masks + [x, y]
-    assert adc.check_grad(network.training_loss, *args, wrt=tuple(range(len(weights))),
-                          jit=jit, rtol=1e-5)
+    args = network.arguments(x.dtype) + [x, y]      # one draw of the random layers' inputs
+    assert adc.check_grad(network.training_loss, *args,
+                          wrt=tuple(range(len(network.weight_names))), jit=jit, rtol=1e-5)
 
 
 class MyDense(Layer):
@@ -120,10 +118,10 @@ def test_gradients_of_the_lessons_layers(jit):
 @pytest.mark.parametrize("jit", [True, False], ids=["jit", "python"])
 def test_gradients_of_the_built_in_layers(jit):
     rng = np.random.default_rng(2)
-    x = rng.standard_normal((2, 7, 7, 2))
+    x = rng.standard_normal((2, 9, 9, 2))
     y = np.array([1, 2])
-    model = Sequential([Input((7, 7, 2)), Conv2D(3, 3, activation="tanh"),
-                        AvgPool2D(2, strides=1), Conv2D(2, 2, strides=(1, 2), padding="same"),
+    model = Sequential([Input((9, 9, 2)), Conv2D(3, 3, activation="tanh"),
+                        FractionalMaxPool2D(1.5), AvgPool2D(2, strides=1), Conv2D(2, 2, strides=(1, 2), padding="same"),
                         MaxPool2D(2), Flatten(), Dropout(0.3),
                         Dense(4, activation="sigmoid"), Dense(3, activation="softmax")],
                        dtype="float64", seed=4)
