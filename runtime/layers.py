@@ -188,12 +188,16 @@ class Conv2D(Layer):
         self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
 
     def build(self, input_shape):
+        self.kernel = self.kernel_for(input_shape)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+
+    def kernel_for(self, input_shape):
+        """A new kernel for images of ``input_shape``, checked to be images."""
         if len(input_shape) != 4:
             raise ValueError(f"{self.name}: {type(self).__name__} takes images (batch, height, "
                              f"width, channels); got inputs of shape {input_shape}")
-        self.kernel = self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
-                                      self.kernel_initializer)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer)
+        return self.add_weight("kernel", self.kernel_size + (input_shape[-1], self.filters),
+                               self.kernel_initializer)
 
     def call(self, inputs):
         return self.activation(bias_add(conv2d(inputs, self.kernel, self.strides,

@@ -162,7 +162,10 @@ class Sequential:
         return fitter.predict(x, int(batch_size))
 
     def __call__(self, x):
-        """The outputs for ``x``, running every layer's ``call`` as Python."""
+        """The outputs for ``x``, running every layer's ``call`` as Python (the model is built
+        first if it is not)."""
+        if any(not layer.built for layer in self.layers):
+            self.build()
         x = check_data(self, x, "x")
         for _, x in self.layer_outputs(x):
             pass

@@ -1,6 +1,6 @@
 """PConv, the counter-harmonic mean layer written on conv2d: its values against the formula
 computed window by window in NumPy, its limits (dilation, erosion, normalized convolution), and
-the derivatives adcompiler derives for it (inputs, weights, powers, scale, bias) against central
+the derivatives adcompiler derives for it (inputs, weights, powers, bias) against central
 finite differences in both modes, reverse and forward."""
 import numpy as np
 import pytest
@@ -17,9 +17,9 @@ def built(shape, filters, kernel_size, strides, padding, seed=0):
     return layer
 
 
-def reference(x, kernel, bias, power, scale, strides, padding):
-    """(sum(w f^(P+1)) / sum(w f^P) - 1) scale + bias over each window's pixels inside the
-    image, with f = 1 + relu(x), w = softplus(kernel), one P per (output, input) channel."""
+def reference(x, kernel, power, bias, strides, padding):
+    """sum(w f^(P+1)) / sum(w f^P) - 1 + bias over each window's pixels inside the image, with
+    f = 1 + relu(x), w = softplus(kernel), one P per (output, input) channel."""
     f, w = 1.0 + np.maximum(x, 0.0), np.log1p(np.exp(kernel))
     n, h, width, _ = x.shape
     kh, kw, _, filters = kernel.shape
@@ -40,7 +40,7 @@ def reference(x, kernel, bias, power, scale, strides, padding):
                             powered = f[:, r, c, :] ** power[o]
                             numerator = numerator + powered * f[:, r, c, :] @ w[a, b, :, o]
                             denominator = denominator + powered @ w[a, b, :, o]
-                y[:, i, j, o] = (numerator / denominator - 1.0) * scale[o] + bias[o]
+                y[:, i, j, o] = numerator / denominator - 1.0 + bias[o]
     return y
 
 
@@ -54,7 +54,6 @@ def test_values_are_the_counter_harmonic_mean(batch, height, width, channels, fi
     layer = built((height, width, channels), filters, kernel_size, strides, padding, seed)
     rng = np.random.default_rng(seed)
     layer.power[...] = rng.uniform(-4, 4, layer.power.shape)
-    layer.scale[...] = rng.standard_normal(filters)
     layer.bias[...] = rng.standard_normal(filters)
     x = rng.uniform(-0.5, 1.5, (batch, height, width, channels))
     function, _ = layer_function(layer)
@@ -67,7 +66,7 @@ def test_large_powers_dilate_small_ones_erode_zero_averages():
     layer = built((6, 6, 1), 3, 3, 1, "valid")
     layer.kernel[...] = 0.0                         # equal weights
     layer.power[...] = np.array([[60.0], [-60.0], [0.0]])
-    assert layer.weight_names == ["kernel", "bias", "power", "scale"]
+    assert layer.weight_names == ["kernel", "power", "bias"]
     x = np.random.default_rng(0).uniform(0, 1, (2, 6, 6, 1))
     function, _ = layer_function(layer)
     y = function(*layer.weights, x)
@@ -88,13 +87,13 @@ def test_derivatives_with_respect_to_inputs_weights_and_powers(strides, padding,
     rng = np.random.default_rng(seed)
     kernel = rng.standard_normal(layer.kernel.shape)
     power = rng.uniform(-3, 3, layer.power.shape)
-    scale, bias = rng.standard_normal(filters), rng.standard_normal(filters)
+    bias = rng.standard_normal(filters)
     x = rng.uniform(0.05, 1.0, (batch, size, size, channels))     # away from relu's kink
-    weights = rng.standard_normal(function(kernel, bias, power, scale, x).shape)
+    weights = rng.standard_normal(function(kernel, power, bias, x).shape)
 
-    def objective(kernel, bias, power, scale, inputs, weights):
-        return np.sum(function(kernel, bias, power, scale, inputs) * weights)
-    check_both_modes(objective, (kernel, bias, power, scale, x, weights), wrt=(0, 1, 2, 3, 4))
+    def objective(kernel, power, bias, inputs, weights):
+        return np.sum(function(kernel, power, bias, inputs) * weights)
+    check_both_modes(objective, (kernel, power, bias, x, weights), wrt=(0, 1, 2, 3))
 
 
 def test_takes_images_only():

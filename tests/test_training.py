@@ -311,6 +311,8 @@ def test_what_keras_users_write_works():
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_allclose(wa, wb, rtol=1e-12)
     assert a.evaluate(x, y) == pytest.approx(b.evaluate(x, y))
+    fresh = Sequential([Input((2,)), OneLine(), Dense(1)], seed=2)
+    assert fresh(x).shape == (3, 1)                     # calling a model builds it
 
 
 def test_weights_load_by_layer_position_and_layers_are_not_shared(tmp_path):

@@ -23,7 +23,7 @@ import argparse
 import numpy as np
 
 from adcompiler.runtime import FractionalMaxPool2D, load_mnist, pooling_sequence, zoo
-from timed_training import seconds_per_epoch, test_error
+from timed_training import add_data_arguments, seconds_per_epoch, test_error
 
 
 def show_draws():
@@ -37,10 +37,7 @@ def show_draws():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="directory holding the four MNIST .gz files")
-    parser.add_argument("--download", action="store_true")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--train-images", type=int, default=None)
+    add_data_arguments(parser)
     args = parser.parse_args()
     show_draws()
     data = load_mnist(args.data, download=args.download)

@@ -1,8 +1,17 @@
-"""What both homework programs do with a network: train it as ``adc train mnist`` does (Adam,
-batch 64, sparse categorical cross-entropy) and time its epochs, compilation apart."""
+"""What both homework programs share: their data options, and training a network as ``adc train
+mnist`` does (Adam, batch 64, sparse categorical cross-entropy), its epochs timed apart from
+the compilation."""
 import time
 
 from adcompiler.runtime import Adam
+
+
+def add_data_arguments(parser):
+    """--data, --download, --epochs and --train-images."""
+    parser.add_argument("--data", help="directory holding the four MNIST .gz files")
+    parser.add_argument("--download", action="store_true")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--train-images", type=int, default=None)
 
 
 def seconds_per_epoch(model, data, epochs, train_images=None, learning_rate=1e-3):
