@@ -36,7 +36,7 @@ def pooling_sequence(length, ratio, pseudo_random, rng):
     """The region boundaries along an axis of ``length`` (see the module's docstring), as an
     int64 array of ``floor(length / ratio) + 1`` values; ``rng`` a NumPy Generator."""
     out = region_count(length, ratio)
-    return boundaries(length, out, pseudo_random, rng.uniform(), rng.permutation(out))
+    return region_boundaries(length, out, pseudo_random, rng.uniform(), rng.permutation(out))
 
 
 def region_count(length, ratio):
@@ -52,7 +52,7 @@ def region_count(length, ratio):
 
 
 @njit(cache=True)
-def boundaries(length, out, pseudo_random, uniform, order):
+def region_boundaries(length, out, pseudo_random, uniform, order):
     """The boundaries of ``out`` regions of an axis of ``length`` from one draw: ``uniform`` in
     [0, 1) places the pseudo-random sequence; ``order``, a permutation of range(out), shuffles
     the random one (step i is the longer step when ``order[i]`` is below their count). The

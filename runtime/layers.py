@@ -293,16 +293,18 @@ class FractionalMaxPool2D(Layer):
         if len(input_shape) != 4:
             raise ValueError(f"{self.name}: FractionalMaxPool2D takes images (batch, height, "
                              f"width, channels); got inputs of shape {input_shape}")
-        self.counts = tuple(region_count(n, self.ratio) for n in input_shape[1:3])
+        for length in input_shape[1:3]:
+            region_count(length, self.ratio)        # at least one region along each axis
 
     def call(self, inputs, rows, columns):
         return fractional_max_pool2d(inputs, rows, columns, self.overlapping)
 
     def step_draws(self, names, dtype):
-        draw = "boundaries({}, {}, {}, np.random.random(), np.random.permutation({}))"
-        return (["from adcompiler.runtime.fractional_pooling import boundaries"],
+        draw = "region_boundaries({}, {}, {}, np.random.random(), np.random.permutation({}))"
+        counts = [region_count(length, self.ratio) for length in self.input_shape[:2]]
+        return (["from adcompiler.runtime.fractional_pooling import region_boundaries"],
                 [f"{name} = " + draw.format(length, count, self.pseudo_random, count)
-                 for name, length, count in zip(names, self.input_shape[:2], self.counts)])
+                 for name, length, count in zip(names, self.input_shape[:2], counts)])
 
     def inference_draws(self, dtype, rng):
         return [pooling_sequence(length, self.ratio, self.pseudo_random, rng)

@@ -6,7 +6,7 @@ import pytest
 
 from adcompiler.runtime import (SGD, Conv2D, Dense, Flatten, FractionalMaxPool2D, Input, Layer,
                                 Sequential, pooling_sequence, sparse_categorical_crossentropy)
-from adcompiler.runtime.fractional_pooling import boundaries
+from adcompiler.runtime.fractional_pooling import region_boundaries
 
 
 def fractional_model(eager, test_draws=1):
@@ -41,8 +41,8 @@ def test_each_training_batch_draws_one_set_of_regions_for_all_its_images(eager):
     losses = step_losses(model, x, y, 3, seed=40)
     for step, loss in enumerate(losses):
         np.random.seed(40 + step)               # the step's draw, as the step makes it
-        rows = boundaries(8, 5, False, np.random.random(), np.random.permutation(5))
-        columns = boundaries(8, 5, False, np.random.random(), np.random.permutation(5))
+        rows = region_boundaries(8, 5, False, np.random.random(), np.random.permutation(5))
+        columns = region_boundaries(8, 5, False, np.random.random(), np.random.permutation(5))
         rows_of_batch = slice(3 * step, 3 * step + 3)
         assert loss == pytest.approx(network_loss(model, rows, columns, x[rows_of_batch],
                                                   y[rows_of_batch]), rel=1e-12)
