@@ -51,11 +51,16 @@ def forwarder(dispatcher, signature, arguments, namespace=None):
     """``def forward(<signature>): return <dispatcher>(<arguments>)``, the call made by address:
     what compiled code calling the kernel compiles in its place. ``arguments`` is Python text
     in the parameters and ``namespace``'s names."""
-    _register(dispatcher)
+    function = _register(dispatcher)
+    # named after the kernel: numba names compiled functions by module, name and a counter
+    # that starts again in every process, and two cached callers of different kernels, each
+    # compiled by a process of its own, would otherwise define the same symbol
+    name = "forward_" + "".join(c if c.isalnum() else "_" for c in
+                                f"{function.__module__}.{function.__qualname__}")
     namespace = dict(namespace or {}, _kernel_=dispatcher, _call_unlinked_=call_unlinked)
-    exec(f"def forward{signature}:\n    return _call_unlinked_(_kernel_, ({arguments},))\n",
+    exec(f"def {name}{signature}:\n    return _call_unlinked_(_kernel_, ({arguments},))\n",
          namespace)
-    return namespace["forward"]
+    return namespace[name]
 
 
 def _register(dispatcher):
@@ -63,6 +68,7 @@ def _register(dispatcher):
     key = (function.__module__, function.__qualname__)
     if _KERNELS.setdefault(key, dispatcher) is not dispatcher:
         raise ValueError(f"a kernel named {key[0]}.{key[1]} is registered already")
+    return function
 
 
 def _symbol(module, name, argtypes, restype):

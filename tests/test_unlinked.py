@@ -103,6 +103,29 @@ def test_a_caller_compiled_against_a_cached_callee_finds_the_kernel_in_a_new_pro
     assert hits == [0, 0, 1]
 
 
+ONE_OPERATION = """
+import sys
+import numpy as np
+from adcompiler.runtime import conv2d, depthwise_conv2d
+x, k = np.ones((1, 5, 5, 2), np.float32), np.ones((3, 3, 2, 3), np.float32)
+for name in sys.argv[1:]:
+    print((conv2d if name == "conv2d" else depthwise_conv2d)(x, k).shape[-1])
+"""
+
+
+def test_operations_of_the_same_signature_cached_by_two_processes_call_their_own(tmp_path):
+    """conv2d and depthwise_conv2d take the same types: each compiled and cached in a process
+    of its own, then both loaded in a third, each must still reach its own kernel (3 and
+    2 × 3 output channels)."""
+    (tmp_path / "one_operation.py").write_text(ONE_OPERATION)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"), NUMBA_OPT="1")
+    for names in (["conv2d"], ["depthwise_conv2d"], ["conv2d", "depthwise_conv2d"]):
+        run = subprocess.run([sys.executable, str(tmp_path / "one_operation.py"), *names],
+                             env=env, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["3", "6"]
+
+
 def test_the_callers_code_does_not_contain_the_kernel():
     @njit
     def caller(x, k):
