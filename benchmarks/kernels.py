@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 import adcompiler as adc
-from adcompiler.runtime import conv2d, dense, max_pool2d
+from adcompiler.runtime import conv2d, dense, depthwise_conv2d, max_pool2d
 
 BATCH = 64
 
@@ -27,6 +27,10 @@ def conv_same(x, k):
 
 def conv_valid(x, k):
     return np.sum(conv2d(x, k, 1, "VALID"))
+
+
+def depthwise(x, k):
+    return np.sum(depthwise_conv2d(x, k, 1, "VALID"))
 
 
 def pool(x):
@@ -46,6 +50,10 @@ def cases(rng):
          lambda F, x, k: F.conv2d(x, k, padding="same")),
         ("conv2d 14×14×6 → 5×5×16 VALID", conv_valid,
          (f32(BATCH, 14, 14, 6), f32(5, 5, 6, 16)), lambda F, x, k: F.conv2d(x, k)),
+        # PConv's second layer: 96 channels, one per pair of its 6 inputs and 16 outputs
+        ("depthwise_conv2d 14×14×96 → 5×5×96×1 VALID", depthwise,
+         (f32(BATCH, 14, 14, 96), f32(5, 5, 96, 1)),
+         lambda F, x, k: F.conv2d(x, k.transpose(0, 1), groups=x.shape[1])),
         ("max_pool2d 2×2 on 28×28×6", pool, (f32(BATCH, 28, 28, 6),),
          lambda F, x: F.max_pool2d(x, 2, 2)),
         ("dense 784 → 128", fully_connected, (f32(BATCH, 784), f32(784, 128), f32(128)),

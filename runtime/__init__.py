@@ -18,6 +18,7 @@ from .memory import keep_freed_memory
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import bias_add, dense
+from .depthwise import depthwise_conv2d
 from .fractional_pooling import fractional_max_pool2d, pooling_sequence
 from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
 from .pooling import avg_pool2d, max_pool2d
@@ -39,8 +40,8 @@ keep_freed_memory()  # for the next step's arrays (see memory)
 tanh = np.tanh          # NumPy's, with its built-in rule
 reshape = np.reshape    # likewise
 
-__all__ = ["conv2d", "avg_pool2d", "max_pool2d", "fractional_max_pool2d", "pooling_sequence",
-           "dense", "bias_add", "relu", "leaky_relu",
+__all__ = ["conv2d", "depthwise_conv2d", "avg_pool2d", "max_pool2d", "fractional_max_pool2d",
+           "pooling_sequence", "dense", "bias_add", "relu", "leaky_relu",
            "sigmoid", "tanh", "softmax", "log_softmax", "flatten", "reshape", "mse", "mae",
            "binary_crossentropy", "sparse_categorical_crossentropy",
            "Sequential", "Input", "Layer", "Dense", "Conv2D", "PConv", "MaxPool2D", "AvgPool2D",

@@ -21,7 +21,7 @@ from adcompiler.rules import importable
 
 from .batches import PRANGE_ONLY, IMAGES_PER_CHUNK, chunk_bounds, chunk_count
 from .entry import in_dtype_of, operation
-from .geometry import is_same, output_size, pair
+from .geometry import is_same, output_size, outputs_inside, pair
 from .unlinked import unlinked
 
 
@@ -50,7 +50,7 @@ def by_row(x, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, pad_left):
     step = uint64(sw * c_size)
     for kh in range(kh_size):
         for kw in range(kw_size):
-            lo, hi = _inside(kw, sw, pad_left, w, out_w)
+            lo, hi = outputs_inside(kw, sw, pad_left, w, out_w)
             for c in range(c_size):
                 row = (kh * kw_size + kw) * c_size + c
                 first = (lo * sw - pad_left + kw) * c_size + c
@@ -84,7 +84,7 @@ def scatter_rows(rows, shape, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, p
     step = uint64(sw * c_size)
     for kh in range(kh_size):
         for kw in range(kw_size):
-            lo, hi = _inside(kw, sw, pad_left, w, out_w)
+            lo, hi = outputs_inside(kw, sw, pad_left, w, out_w)
             for c in range(c_size):
                 row = (kh * kw_size + kw) * c_size + c
                 first = (lo * sw - pad_left + kw) * c_size + c
@@ -98,14 +98,6 @@ def scatter_rows(rows, shape, kh_size, kw_size, sh, sw, out_h, out_w, pad_top, p
                         for j in range(uint64(hi - lo)):
                             flat[target + j * step] += source[start + j]
     return x
-
-
-@njit(cache=True)
-def _inside(kw, sw, pad_left, w, out_w):
-    """The output columns [lo, hi) whose tap ``kw`` falls inside the input."""
-    lo = max(0, (pad_left - kw + sw - 1) // sw)
-    hi = min(out_w, (w - 1 + pad_left - kw) // sw + 1)
-    return lo, max(lo, hi)
 
 
 @njit(cache=True)

@@ -62,6 +62,15 @@ def window_bounds(out_index, stride, pad, window, size):
     return max(start, 0), min(start + window, size)
 
 
+@njit(cache=True)
+def outputs_inside(tap, stride, pad, size, out_size):
+    """The outputs [lo, hi) along an axis whose window's element ``tap`` falls inside the input
+    (not in the padding)."""
+    lo = max(0, (pad - tap + stride - 1) // stride)
+    hi = min(out_size, (size - 1 + pad - tap) // stride + 1)
+    return lo, max(lo, hi)
+
+
 def strides_or(strides, window):
     """``strides`` as a pair, ``window`` when it is None (pooling's default)."""
     return pair(window if strides is None else strides)

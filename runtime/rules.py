@@ -14,6 +14,7 @@ from adcompiler.rules import Structure
 from .activations import flatten, leaky_relu, log_softmax, relu, sigmoid, softmax
 from .conv import conv2d
 from .dense import bias_add, dense
+from .depthwise import depthwise_conv2d
 from .fractional_pooling import fractional_max_pool2d
 from .losses import binary_crossentropy, mae, mse, sparse_categorical_crossentropy
 from .pooling import avg_pool2d, max_pool2d
@@ -36,6 +37,12 @@ def rule(operation, **flags):
 def _(y, x, kernel, strides=1, padding="VALID"):
     x_bar += conv2d_adjoint_x(y_bar, x, kernel, strides, padding)
     kernel_bar += conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding)
+
+
+@rule(depthwise_conv2d, structure=Structure.BILINEAR, rank=4)
+def _(y, x, kernel, strides=1, padding="VALID"):
+    x_bar += depthwise_conv2d_adjoint_x(y_bar, x, kernel, strides, padding)
+    kernel_bar += depthwise_conv2d_adjoint_kernel(y_bar, x, kernel, strides, padding)
 
 
 @rule(avg_pool2d, structure=Structure.LINEAR, rank=4)

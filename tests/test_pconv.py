@@ -1,4 +1,4 @@
-"""PConv, the counter-harmonic mean layer written on conv2d: its values against the formula
+"""PConv, the counter-harmonic mean layer written on depthwise_conv2d: its values against the formula
 computed window by window in NumPy, its limits (dilation, erosion, normalized convolution), and
 the derivatives adcompiler derives for it (inputs, weights, powers, bias) against central
 finite differences in both modes, reverse and forward."""
