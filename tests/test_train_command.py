@@ -14,7 +14,7 @@ import pytest
 from adcompiler.cli import main
 from adcompiler.runtime import Sequential, zoo
 from adcompiler.runtime.checkpoints import read_checkpoint
-from adcompiler.runtime.train_command import MODELS
+from adcompiler.runtime.train_command import MODELS, one_draw
 
 SMALL = ["--model", "mlp", "--train-images", "600", "--validation", "100", "--batch-size", "32",
          "--data", "no-such-directory", "--or-sample", "--quiet"]
@@ -182,3 +182,22 @@ def test_the_homework_networks_train_and_evaluate_with_their_test_draws(model, t
     assert re.fullmatch(r"test accuracy: \d+\.\d\d%", capsys.readouterr().out.splitlines()[-1])
     assert main(evaluate + ["--test-draws", "0"]) == 1
     assert "--test-draws must be at least 1" in capsys.readouterr().err
+
+
+def test_each_epochs_figures_come_from_one_draw_of_the_random_layers():
+    from adcompiler.runtime import Dense, Flatten, FractionalMaxPool2D, Input
+    model = Sequential([Input((9, 9, 1)), FractionalMaxPool2D(1.5, test_draws=5), Flatten(),
+                        Dense(3)], seed=1, dtype="float64")
+    model.compile("sgd", "mse")
+    x = np.random.default_rng(0).random((4, 9, 9, 1))
+    averaged = model.predict(x)
+    model.layers[0].test_draws = 1
+    single = model.predict(x)
+    model.layers[0].test_draws = 5
+    assert not np.allclose(single, averaged)
+    with pytest.raises(KeyboardInterrupt):
+        with one_draw(model):
+            np.testing.assert_array_equal(model.predict(x), single)
+            raise KeyboardInterrupt
+    assert model.layers[0].test_draws == 5
+    np.testing.assert_array_equal(model.predict(x), averaged)
