@@ -3,15 +3,15 @@ PConv(f; w, P) = conv(f^(P+1), w) / conv(f^P, w)) in place of LeNet-5's convolut
 MNIST. What is the error rate, and did the processing time get much worse?
 
 ``PConv`` (adcompiler/runtime/pconv.py) is an ordinary layer whose ``call`` is NumPy and the
-runtime's ``conv2d``: nobody wrote its backward pass. This program first checks the gradient
-adcompiler derives for it (with respect to the inputs f, the weights w and the powers P)
-against central finite differences, then trains LeNet-5 with PConv and, for comparison, the
+runtime's ``depthwise_conv2d``: nobody wrote its backward pass. This program first checks the
+gradient adcompiler derives for it (with respect to the inputs f, the weights w and the powers
+P) against central finite differences, then trains LeNet-5 with PConv and, for comparison, the
 plain LeNet-5, printing each one's seconds per epoch and test error, and what the powers
 learned: P > 0 a pseudo-dilation, P < 0 a pseudo-erosion.
 
 Usage:
     python examples/homework/pconv_mnist.py [--data DIR] [--download] [--epochs 2]
-        [--train-images N] [--lr 0.003]
+        [--train-images N] [--lr 0.01]
 
 Without ``--data``, ``load_mnist`` looks in ``ADC_DATA_DIR`` and the user cache, downloads only
 with ``--download``, and otherwise uses the 3,000-image sample shipped with adcompiler. The
@@ -45,14 +45,15 @@ def check_derivatives():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_arguments(parser)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr", type=float, default=1e-2,
+                        help="PConv network's learning rate (LeNet-5's is 0.001)")
     args = parser.parse_args()
     check_derivatives()
     data = load_mnist(args.data, download=args.download)
     results = {}
-    for name, model in (("LeNet-5 with PConv", zoo.lenet5_pconv()),
-                        ("LeNet-5 (baseline)", zoo.lenet5())):
-        seconds = seconds_per_epoch(model, data, args.epochs, args.train_images, args.lr)
+    for name, model, rate in (("LeNet-5 with PConv", zoo.lenet5_pconv(), args.lr),
+                              ("LeNet-5 (baseline)", zoo.lenet5(), 1e-3)):
+        seconds = seconds_per_epoch(model, data, args.epochs, args.train_images, rate)
         error = test_error(model, data)
         results[name] = seconds
         print(f"{name}: {seconds:.1f} s per epoch, test error {error:.2%}")
