@@ -145,7 +145,7 @@ def train(args):
                   file=sys.stderr)
             return 130
         seconds = time.perf_counter() - start
-        with one_draw(model):
+        with draws_per_prediction(model, 1):
             figures = {"epoch": epoch + 1, "loss": logs.history["loss"][-1],
                        "accuracy": _accuracy(model, x[:ACCURACY_SAMPLES], y[:ACCURACY_SAMPLES]),
                        "val_accuracy": _accuracy(model, x_val, y_val) if len(x_val) else None,
@@ -247,19 +247,19 @@ def _model(settings):
 
 
 @contextlib.contextmanager
-def one_draw(model):
-    """Layers with random inputs (fractional pooling) predict from one draw of them, not the
-    average of their test draws: the figures of each epoch, a twelfth of the work for the
-    zoo's fmp; the test accuracy uses every draw."""
-    layers = [layer for layer in model.layers if layer.random_inputs]
-    draws = [layer.test_draws for layer in layers]
+def draws_per_prediction(model, count):
+    """Layers with random inputs (fractional pooling) predict from the average over ``count``
+    draws of them instead of their own ``test_draws``; None keeps theirs. Each epoch's figures
+    use one draw (a twelfth of the work for the zoo's fmp), the test accuracy every draw."""
+    layers = [layer for layer in model.layers if layer.random_inputs and count is not None]
+    own = [layer.test_draws for layer in layers]
     for layer in layers:
-        layer.test_draws = 1
+        layer.test_draws = count
     try:
         yield
     finally:
-        for layer, count in zip(layers, draws):
-            layer.test_draws = count
+        for layer, draws in zip(layers, own):
+            layer.test_draws = draws
 
 
 def _accuracy(model, x, y):
@@ -287,14 +287,11 @@ def evaluate(args):
     checkpoint = read_checkpoint(path)
     model = _model(checkpoint.settings)
     restore(model, checkpoint, path)
-    if args.test_draws is not None:
-        if args.test_draws < 1:
-            raise CommandError(f"--test-draws must be at least 1; got {args.test_draws}")
-        for layer in model.layers:
-            if layer.random_inputs:
-                layer.test_draws = args.test_draws
+    if args.test_draws is not None and args.test_draws < 1:
+        raise CommandError(f"--test-draws must be at least 1; got {args.test_draws}")
     data = _data(args)
-    loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000)
+    with draws_per_prediction(model, args.test_draws):
+        loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000)
     print(f"{checkpoint.settings['model']} after {checkpoint.epochs} epochs ({path})")
     print(f"test loss: {loss:.4f}")
     print(f"test accuracy: {test_accuracy:.2%}")

@@ -14,7 +14,7 @@ import pytest
 from adcompiler.cli import main
 from adcompiler.runtime import Sequential, zoo
 from adcompiler.runtime.checkpoints import read_checkpoint
-from adcompiler.runtime.train_command import MODELS, one_draw
+from adcompiler.runtime.train_command import MODELS, draws_per_prediction
 
 SMALL = ["--model", "mlp", "--train-images", "600", "--validation", "100", "--batch-size", "32",
          "--data", "no-such-directory", "--or-sample", "--quiet"]
@@ -196,8 +196,10 @@ def test_each_epochs_figures_come_from_one_draw_of_the_random_layers():
     model.layers[0].test_draws = 5
     assert not np.allclose(single, averaged)
     with pytest.raises(KeyboardInterrupt):
-        with one_draw(model):
+        with draws_per_prediction(model, 1):
             np.testing.assert_array_equal(model.predict(x), single)
             raise KeyboardInterrupt
     assert model.layers[0].test_draws == 5
     np.testing.assert_array_equal(model.predict(x), averaged)
+    with draws_per_prediction(model, None):           # adc evaluate without --test-draws
+        np.testing.assert_array_equal(model.predict(x), averaged)
